@@ -1,0 +1,184 @@
+//! BTF kinds and the `info` word that carries them.
+
+/// The kind of a BTF type record (`BTF_KIND_*`).
+///
+/// Kinds newer than this crate are kept as [`Kind::Unknown`]; their records
+/// can still be skipped when the BTF carries a kind-layout section.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Int,
+    Ptr,
+    Array,
+    Struct,
+    Union,
+    Enum,
+    Fwd,
+    Typedef,
+    Volatile,
+    Const,
+    Restrict,
+    Func,
+    FuncProto,
+    Var,
+    Datasec,
+    Float,
+    DeclTag,
+    TypeTag,
+    Enum64,
+    Unknown(u8),
+}
+
+/// The highest kind number this crate knows the layout of.
+pub const MAX_KNOWN_KIND: u8 = 19;
+
+impl Kind {
+    /// The kind for its 7-bit number.
+    pub fn from_raw(raw: u8) -> Kind {
+        match raw {
+            1 => Kind::Int,
+            2 => Kind::Ptr,
+            3 => Kind::Array,
+            4 => Kind::Struct,
+            5 => Kind::Union,
+            6 => Kind::Enum,
+            7 => Kind::Fwd,
+            8 => Kind::Typedef,
+            9 => Kind::Volatile,
+            10 => Kind::Const,
+            11 => Kind::Restrict,
+            12 => Kind::Func,
+            13 => Kind::FuncProto,
+            14 => Kind::Var,
+            15 => Kind::Datasec,
+            16 => Kind::Float,
+            17 => Kind::DeclTag,
+            18 => Kind::TypeTag,
+            19 => Kind::Enum64,
+            other => Kind::Unknown(other),
+        }
+    }
+
+    /// The kind's number as stored in `info`.
+    pub fn raw(self) -> u8 {
+        match self {
+            Kind::Int => 1,
+            Kind::Ptr => 2,
+            Kind::Array => 3,
+            Kind::Struct => 4,
+            Kind::Union => 5,
+            Kind::Enum => 6,
+            Kind::Fwd => 7,
+            Kind::Typedef => 8,
+            Kind::Volatile => 9,
+            Kind::Const => 10,
+            Kind::Restrict => 11,
+            Kind::Func => 12,
+            Kind::FuncProto => 13,
+            Kind::Var => 14,
+            Kind::Datasec => 15,
+            Kind::Float => 16,
+            Kind::DeclTag => 17,
+            Kind::TypeTag => 18,
+            Kind::Enum64 => 19,
+            Kind::Unknown(raw) => raw,
+        }
+    }
+
+    /// The upper-case name libbpf and bpftool use (`"FUNC_PROTO"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Int => "INT",
+            Kind::Ptr => "PTR",
+            Kind::Array => "ARRAY",
+            Kind::Struct => "STRUCT",
+            Kind::Union => "UNION",
+            Kind::Enum => "ENUM",
+            Kind::Fwd => "FWD",
+            Kind::Typedef => "TYPEDEF",
+            Kind::Volatile => "VOLATILE",
+            Kind::Const => "CONST",
+            Kind::Restrict => "RESTRICT",
+            Kind::Func => "FUNC",
+            Kind::FuncProto => "FUNC_PROTO",
+            Kind::Var => "VAR",
+            Kind::Datasec => "DATASEC",
+            Kind::Float => "FLOAT",
+            Kind::DeclTag => "DECL_TAG",
+            Kind::TypeTag => "TYPE_TAG",
+            Kind::Enum64 => "ENUM64",
+            Kind::Unknown(_) => "UNKN",
+        }
+    }
+
+    /// Modifiers and typedefs: kinds whose record is just a reference to another type.
+    pub fn is_modifier(self) -> bool {
+        matches!(
+            self,
+            Kind::Typedef | Kind::Volatile | Kind::Const | Kind::Restrict | Kind::TypeTag
+        )
+    }
+
+    /// Kinds whose third word is a size rather than a type id.
+    pub fn has_size(self) -> bool {
+        matches!(
+            self,
+            Kind::Int
+                | Kind::Struct
+                | Kind::Union
+                | Kind::Enum
+                | Kind::Datasec
+                | Kind::Float
+                | Kind::Enum64
+        )
+    }
+}
+
+/// The `info` word: vlen in bits 0-23, kind in bits 24-30, kind_flag in bit 31.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Info(pub u32);
+
+impl Info {
+    pub const MAX_VLEN: u32 = 0xff_ffff;
+
+    pub fn new(kind: Kind, kind_flag: bool, vlen: u32) -> Info {
+        debug_assert!(vlen <= Self::MAX_VLEN);
+        Info(
+            ((kind_flag as u32) << 31)
+                | (((kind.raw() & 0x7f) as u32) << 24)
+                | (vlen & Self::MAX_VLEN),
+        )
+    }
+
+    pub fn kind(self) -> Kind {
+        Kind::from_raw(self.raw_kind())
+    }
+
+    pub fn raw_kind(self) -> u8 {
+        ((self.0 >> 24) & 0x7f) as u8
+    }
+
+    pub fn vlen(self) -> u32 {
+        self.0 & Self::MAX_VLEN
+    }
+
+    pub fn kind_flag(self) -> bool {
+        self.0 >> 31 != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_round_trips_every_kind() {
+        for raw in 0..=0x7f {
+            let kind = Kind::from_raw(raw);
+            assert_eq!(kind.raw(), raw);
+            let info = Info::new(kind, true, Info::MAX_VLEN);
+            assert_eq!(info.kind(), kind);
+            assert!(info.kind_flag());
+            assert_eq!(info.vlen(), Info::MAX_VLEN);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The BTF model of kbtf: read, build and write kernel BTF, base and split,
+//! in either byte order.
+//!
+//! ```
+//! use kbtf_btf::{Btf, Info, Kind};
+//!
+//! let mut btf = Btf::new();
+//! let name = btf.add_str(b"int").unwrap();
+//! let int = btf.add_type(name, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020]).unwrap();
+//! let blob = btf.to_bytes();
+//! let again = Btf::parse(&blob).unwrap();
+//! assert_eq!(again.get(int).unwrap().int().unwrap().bits, 32);
+//! assert_eq!(again.to_bytes(), blob);
+//! ```
+
+mod btf;
+pub mod dump;
+mod endian;
+mod error;
+pub mod header;
+mod ids;
+pub mod input;
+mod kind;
+mod read;
+pub mod record;
+mod strings;
+mod view;
+mod write;
+
+pub use btf::Btf;
+pub use endian::Endian;
+pub use error::{Error, Result};
+pub use header::KindLayout;
+pub use ids::{StrOff, TypeId};
+pub use kind::{Info, Kind, MAX_KNOWN_KIND};
+pub use read::MAX_TYPE_ID;
+pub use strings::StringTable;
+pub use view::{
+    int_encoding, linkage, ArrayData, Enum64Value, EnumValue, IntData, Member, Param, TypeRef,
+    VarSecInfo,
+};

@@ -1,0 +1,155 @@
+//! The string section: NUL-terminated strings addressed by byte offset, with
+//! an interning index built on first use. The index stores offsets only, so
+//! looking a string up in a large base never copies the base's strings.
+
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
+
+/// One BTF's own strings (offsets are relative to this table).
+#[derive(Default)]
+pub struct StringTable {
+    bytes: Vec<u8>,
+    index: OnceLock<HashTable<u32>>,
+}
+
+impl Clone for StringTable {
+    fn clone(&self) -> StringTable {
+        StringTable::from_bytes(self.bytes.clone())
+    }
+}
+
+impl std::fmt::Debug for StringTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StringTable")
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+fn hash(s: &[u8]) -> u64 {
+    FxBuildHasher.hash_one(s)
+}
+
+impl StringTable {
+    /// The table of a new base BTF: just the empty string at offset 0.
+    pub fn new_base() -> StringTable {
+        StringTable::from_bytes(vec![0])
+    }
+
+    /// Wraps a string section as read; the caller has checked it is well formed.
+    pub fn from_bytes(bytes: Vec<u8>) -> StringTable {
+        StringTable {
+            bytes,
+            index: OnceLock::new(),
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn len(&self) -> u32 {
+        self.bytes.len() as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The string starting at `off`, without its NUL.
+    pub fn get(&self, off: u32) -> Option<&[u8]> {
+        let tail = self.bytes.get(off as usize..)?;
+        let end = tail.iter().position(|&b| b == 0)?;
+        Some(&tail[..end])
+    }
+
+    /// Offsets at which a string starts, in order (every string, not every suffix).
+    pub fn offsets(&self) -> impl Iterator<Item = u32> + '_ {
+        let mut at = 0usize;
+        std::iter::from_fn(move || {
+            if at >= self.bytes.len() {
+                return None;
+            }
+            let start = at;
+            let len = self.bytes[at..]
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(self.bytes.len() - at);
+            at += len + 1;
+            Some(start as u32)
+        })
+    }
+
+    fn index(&self) -> &HashTable<u32> {
+        self.index.get_or_init(|| {
+            let mut table = HashTable::new();
+            for off in self.offsets() {
+                let s = self.get(off).unwrap_or_default();
+                let h = hash(s);
+                // Keep the first occurrence: that is where lookups should land.
+                if table.find(h, |&o| self.get(o) == Some(s)).is_none() {
+                    table.insert_unique(h, off, |&o| hash(self.get(o).unwrap_or_default()));
+                }
+            }
+            table
+        })
+    }
+
+    /// The offset of a string equal to `s`, if the table has one.
+    pub fn find(&self, s: &[u8]) -> Option<u32> {
+        self.index()
+            .find(hash(s), |&o| self.get(o) == Some(s))
+            .copied()
+    }
+
+    /// The offset of `s`, appending it if it is new. `s` must not contain NUL.
+    pub fn intern(&mut self, s: &[u8]) -> u32 {
+        debug_assert!(!s.contains(&0));
+        if let Some(off) = self.find(s) {
+            return off;
+        }
+        let off = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(s);
+        self.bytes.push(0);
+        let h = hash(s);
+        let bytes = &self.bytes;
+        let get = |o: u32| {
+            let tail = &bytes[o as usize..];
+            &tail[..tail.iter().position(|&b| b == 0).unwrap_or(tail.len())]
+        };
+        self.index
+            .get_mut()
+            .expect("index built by find")
+            .insert_unique(h, off, |&o| hash(get(o)));
+        off
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_returns_existing_offsets() {
+        let mut t = StringTable::new_base();
+        let a = t.intern(b"alpha");
+        let b = t.intern(b"beta");
+        assert_eq!((a, b), (1, 7));
+        assert_eq!(t.intern(b"alpha"), a);
+        assert_eq!(t.find(b""), Some(0));
+        assert_eq!(t.get(b), Some(&b"beta"[..]));
+        assert_eq!(t.as_bytes(), b"\0alpha\0beta\0");
+    }
+
+    #[test]
+    fn lookups_on_a_read_table_find_the_first_copy() {
+        let t = StringTable::from_bytes(b"\0x\0x\0y\0".to_vec());
+        assert_eq!(t.find(b"x"), Some(1));
+        assert_eq!(t.find(b"y"), Some(5));
+        assert_eq!(t.find(b"z"), None);
+        assert_eq!(t.offsets().collect::<Vec<_>>(), [0, 1, 3, 5]);
+    }
+}

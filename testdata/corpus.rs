@@ -1,0 +1,56 @@
+//! Where the real-kernel corpus is, for tests and benches (included with `#[path]`).
+//!
+//! `testdata/fetch-corpus.sh` unpacks it; tests that need it skip with a
+//! message when it is absent, except under CI (`CI` set), where that fails.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+pub struct Corpus {
+    pub dir: PathBuf,
+}
+
+impl Corpus {
+    /// The corpus, or `None` (with a message) when it has not been fetched.
+    pub fn find() -> Option<Corpus> {
+        let dir = std::env::var_os("KBTF_CORPUS_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let cache = std::env::var_os("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+                Some(cache.join("kbtf/corpus"))
+            })?;
+        if dir.join(".complete").exists() {
+            return Some(Corpus { dir });
+        }
+        let msg = format!(
+            "corpus not found at {} (run testdata/fetch-corpus.sh)",
+            dir.display()
+        );
+        if std::env::var_os("CI").is_some() {
+            panic!("{msg}");
+        }
+        eprintln!("skipping: {msg}");
+        None
+    }
+
+    pub fn vmlinux(&self) -> PathBuf {
+        self.dir.join("vmlinux")
+    }
+
+    /// Every module, sorted by path.
+    pub fn modules(&self) -> Vec<PathBuf> {
+        let list = std::fs::read_to_string(self.dir.join("modules.list")).expect("modules.list");
+        list.lines().map(|l| self.dir.join(l)).collect()
+    }
+
+    /// A module by file name, e.g. `nf_conntrack.ko`.
+    pub fn module(&self, name: &str) -> PathBuf {
+        self.modules()
+            .into_iter()
+            .find(|p| p.file_name().is_some_and(|n| n == name))
+            .unwrap_or_else(|| panic!("{name} is not in the corpus"))
+    }
+}
