@@ -13,6 +13,7 @@
 //! assert_eq!(again.to_bytes(), blob);
 //! ```
 
+pub mod atomic;
 mod btf;
 pub mod dump;
 mod endian;
