@@ -187,10 +187,10 @@ impl Btf {
                 ),
             });
         }
-        if self.type_count() > crate::MAX_TYPE_ID {
+        if self.type_count() > crate::MAX_NR_TYPES {
             return Err(Error::Limit(format!(
                 "more than {} types",
-                crate::MAX_TYPE_ID
+                crate::MAX_NR_TYPES
             )));
         }
         self.offsets.push(self.words.len() as u32);

@@ -13,8 +13,10 @@
 //! assert_eq!(again.to_bytes(), blob);
 //! ```
 
+mod add_btf;
 pub mod atomic;
 mod btf;
+pub mod dedup;
 pub mod dump;
 mod endian;
 mod error;
@@ -34,7 +36,7 @@ pub use error::{Error, Result};
 pub use header::KindLayout;
 pub use ids::{StrOff, TypeId};
 pub use kind::{Info, Kind, MAX_KNOWN_KIND};
-pub use read::MAX_TYPE_ID;
+pub use read::{MAX_NR_TYPES, MAX_TYPE_ID};
 pub use strings::StringTable;
 pub use view::{
     int_encoding, linkage, ArrayData, Enum64Value, EnumValue, IntData, Member, Param, TypeRef,

@@ -8,8 +8,13 @@ use crate::header::{Header, KindLayout};
 use crate::record::{self, COMMON_WORDS};
 use crate::{Btf, Error, Info, Kind, Result, StrOff, StringTable, TypeId};
 
-/// The highest type id BTF can address (`BTF_MAX_TYPE`).
+/// The highest type id the kernel accepts (`BTF_MAX_TYPE`).
 pub const MAX_TYPE_ID: u32 = 0xf_ffff;
+
+/// The most types libbpf holds in memory (`BTF_MAX_NR_TYPES`). BTF on its way
+/// to dedup exceeds the kernel's limit: pahole's dedup input for a vmlinux
+/// has millions of types.
+pub const MAX_NR_TYPES: u32 = 0x7fff_ffff;
 
 impl Btf {
     /// Parses a base BTF blob.
@@ -105,8 +110,8 @@ impl Btf {
                     len: blob_off + self.words.len() * 4,
                 });
             }
-            if id.0 > MAX_TYPE_ID {
-                return Err(Error::Limit(format!("more than {MAX_TYPE_ID} types")));
+            if id.0 > MAX_NR_TYPES {
+                return Err(Error::Limit(format!("more than {MAX_NR_TYPES} types")));
             }
             self.offsets.push(at as u32);
             at += len;

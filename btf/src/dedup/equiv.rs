@@ -1,0 +1,200 @@
+//! The type graph equivalence check of the struct phase.
+//!
+//! Two graphs are walked in lock step from a candidate type (the new struct)
+//! and a canonical one (an earlier representative). Each visited canonical id
+//! is recorded in the hypothetical map with the candidate id it met; meeting
+//! it again with the same candidate id closes a cycle, meeting it with a
+//! different one is a contradiction: the graphs differ. Types must agree on
+//! everything but the ids they reference, which the walk follows.
+//!
+//! Forward declarations: the canonical side is read through FWD -> struct
+//! links already established, the candidate side never is. A FWD and a
+//! struct or union of the same name are equivalent when the FWD's kind flag
+//! says that kind; if the FWD is a base type (immutable), the result is
+//! flagged `adjust_canon` and the caller treats it as not equivalent.
+//!
+//! Compilers sometimes emit identical copies of an array or struct type
+//! inside one unit; a contradiction between two such copies (equal down to
+//! the referenced ids) is forgiven ([`identical_arrays`], [`identical_structs`]).
+//!
+//! The walk is depth first and stops at the first difference, like libbpf's
+//! recursion, but keeps its pending pairs on an explicit stack: pairs are
+//! visited in the same order (children pushed in reverse), and since the
+//! result is just the conjunction, nothing happens on the way back up.
+//! Kernel type graphs are deep enough that recursion would risk small
+//! thread stacks.
+
+use super::signature::{compat_array, compat_enum, compat_fnproto, equal, shallow_equal_struct};
+use super::{ty, Dedup, MAX_NR_TYPES};
+use crate::record::COMMON_WORDS;
+use crate::{Btf, Error, Info, Kind, Result, TypeId};
+
+impl Dedup {
+    /// Whether the graph of `cand_id` is equivalent to that of `canon_id`,
+    /// filling the hypothetical map (which the caller has cleared).
+    pub(super) fn is_equiv(
+        &mut self,
+        btf: &Btf,
+        stack: &mut Vec<(u32, u32)>,
+        cand_id: u32,
+        canon_id: u32,
+    ) -> Result<bool> {
+        stack.clear();
+        stack.push((cand_id, canon_id));
+        while let Some((cand, canon)) = stack.pop() {
+            if !self.equiv_step(btf, stack, cand, canon)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Checks one pair; pushes the pairs its referenced ids form.
+    fn equiv_step(
+        &mut self,
+        btf: &Btf,
+        stack: &mut Vec<(u32, u32)>,
+        cand_id: u32,
+        canon_id: u32,
+    ) -> Result<bool> {
+        if self.resolve(cand_id) == self.resolve(canon_id) {
+            return Ok(true);
+        }
+        let canon_id = self.resolve_fwd(btf, canon_id);
+        let hypot = self.hypot[canon_id as usize];
+        if hypot <= MAX_NR_TYPES {
+            return Ok(hypot == cand_id
+                || identical_arrays(btf, hypot, cand_id)
+                || identical_structs(btf, hypot, cand_id));
+        }
+        self.hypot[canon_id as usize] = cand_id;
+        self.hypot_list.push(canon_id);
+
+        let cand = ty(btf, cand_id);
+        let canon = ty(btf, canon_id);
+        if cand.name_off() != canon.name_off() {
+            return Ok(false);
+        }
+        let (cand_kind, canon_kind) = (cand.kind(), canon.kind());
+        if (cand_kind == Kind::Fwd || canon_kind == Kind::Fwd) && cand_kind != canon_kind {
+            let (real_kind, fwd_kind) = if cand_kind == Kind::Fwd {
+                (canon_kind, fwd_kind(cand.info()))
+            } else {
+                let fwd_kind = fwd_kind(canon.info());
+                if fwd_kind == cand_kind && canon_id < self.start_id {
+                    self.adjust_canon = true;
+                }
+                (cand_kind, fwd_kind)
+            };
+            return Ok(fwd_kind == real_kind);
+        }
+        if cand_kind != canon_kind {
+            return Ok(false);
+        }
+        let (a, b) = (cand.words(), canon.words());
+        match cand_kind {
+            Kind::Int | Kind::Fwd | Kind::Float => Ok(equal(a, b)),
+            Kind::Enum | Kind::Enum64 => Ok(compat_enum(a, b)),
+            Kind::Const
+            | Kind::Volatile
+            | Kind::Restrict
+            | Kind::Ptr
+            | Kind::Typedef
+            | Kind::Func
+            | Kind::TypeTag => {
+                if a[1] != b[1] {
+                    return Ok(false);
+                }
+                stack.push((a[2], b[2]));
+                Ok(true)
+            }
+            Kind::Array => {
+                if !compat_array(a, b) {
+                    return Ok(false);
+                }
+                // Index type first, then element type: pushed in reverse.
+                stack.push((a[3], b[3]));
+                stack.push((a[4], b[4]));
+                Ok(true)
+            }
+            Kind::Struct | Kind::Union => {
+                if !shallow_equal_struct(a, b) {
+                    return Ok(false);
+                }
+                let n = (a.len() - COMMON_WORDS) / 3;
+                for i in (0..n).rev() {
+                    let slot = COMMON_WORDS + 3 * i + 1;
+                    stack.push((a[slot], b[slot]));
+                }
+                Ok(true)
+            }
+            Kind::FuncProto => {
+                if !compat_fnproto(a, b) {
+                    return Ok(false);
+                }
+                let n = (a.len() - COMMON_WORDS) / 2;
+                for i in (0..n).rev() {
+                    let slot = COMMON_WORDS + 2 * i + 1;
+                    stack.push((a[slot], b[slot]));
+                }
+                stack.push((a[2], b[2]));
+                Ok(true)
+            }
+            // VAR, DATASEC and DECL_TAG have no place in a struct's graph;
+            // libbpf fails the whole dedup when it meets two of them.
+            kind => Err(Error::Invalid {
+                id: TypeId(cand_id),
+                what: format!(
+                    "a {} is referenced where dedup expects a member, pointee or parameter type",
+                    kind.name()
+                ),
+            }),
+        }
+    }
+
+    /// A FWD already resolved to a struct or union stands for it; anything
+    /// else stands for itself.
+    fn resolve_fwd(&self, btf: &Btf, id: u32) -> u32 {
+        if ty(btf, id).kind() != Kind::Fwd {
+            return id;
+        }
+        let resolved = self.resolve(id);
+        if ty(btf, resolved).kind() != Kind::Fwd {
+            resolved
+        } else {
+            id
+        }
+    }
+}
+
+/// The kind a FWD declares: its kind flag picks union over struct.
+fn fwd_kind(info: Info) -> Kind {
+    if info.kind_flag() {
+        Kind::Union
+    } else {
+        Kind::Struct
+    }
+}
+
+/// Two ARRAY types equal down to their element and index ids.
+fn identical_arrays(btf: &Btf, id1: u32, id2: u32) -> bool {
+    let (a, b) = (ty(btf, id1), ty(btf, id2));
+    a.kind() == Kind::Array && b.kind() == Kind::Array && equal(a.words(), b.words())
+}
+
+/// Two structs (or two unions) of the same shape whose member types are the
+/// same ids, or identical arrays, or (recursively) identical structs.
+fn identical_structs(btf: &Btf, id1: u32, id2: u32) -> bool {
+    let (a, b) = (ty(btf, id1), ty(btf, id2));
+    if !matches!(a.kind(), Kind::Struct | Kind::Union) || a.kind() != b.kind() {
+        return false;
+    }
+    if !shallow_equal_struct(a.words(), b.words()) {
+        return false;
+    }
+    a.members().zip(b.members()).all(|(m1, m2)| {
+        m1.type_id == m2.type_id
+            || identical_arrays(btf, m1.type_id.0, m2.type_id.0)
+            || identical_structs(btf, m1.type_id.0, m2.type_id.0)
+    })
+}

@@ -1,0 +1,268 @@
+//! BTF deduplication, byte for byte what libbpf 1.1.2's `btf__dedup` does
+//! (the libbpf Debian's pahole 1.24 links, and so the one that made the
+//! shipped kernel and module BTF).
+//!
+//! # The problem
+//!
+//! A compiler emits the types each compilation unit uses, so a kernel built
+//! from thousands of units describes `struct task_struct`, `int` and every
+//! pointer to them thousands of times. Dedup finds, for every type, one
+//! *canonical* representative among the types that describe the same C type,
+//! drops the others and rewrites every reference to point at the
+//! representatives. Identity is structural: two types are the same when their
+//! type graphs (followed through members, pointees, parameters) are
+//! isomorphic. Cycles (a struct pointing to itself) and forward declarations
+//! (a `struct foo;` in one unit, the full `struct foo` in another) make that a
+//! graph problem rather than a tree comparison.
+//!
+//! # Phases
+//!
+//! Each phase is a module; they run in this order.
+//!
+//! 0. [`prep`] (split BTF only): the base is immutable; each base type is its
+//!    own representative and is entered into the candidate table, so split
+//!    types can dedup against it.
+//! 1. [`strings`]: walk every string offset of the own types, in record
+//!    order, interning into a fresh table (strings the base already has get
+//!    the base's offset). Unused and duplicate strings disappear, and equal
+//!    strings get equal offsets, which the later phases rely on: they compare
+//!    names by offset.
+//! 2. [`prim`]: types that reference nothing (INT, FLOAT, FWD, ENUM, ENUM64).
+//!    A hash of their content finds candidates; equal content merges. An enum
+//!    forward declaration (vlen 0) merges into a full enum of that name, and a
+//!    canonical enum forward is redirected to a full enum met later.
+//! 3. [`structs`]: STRUCT and UNION, whose hash ignores member types (they
+//!    are not canonical yet). Each candidate of the same shape is checked with
+//!    the graph [`equiv`]alence walk, which builds a *hypothetical* map from
+//!    canonical-graph ids to candidate-graph ids; on success that map is
+//!    merged: forwards resolve to structs, and structs of the candidate graph
+//!    are mapped early (an optimisation, but one that shapes the output).
+//! 4. [`fwds`]: a FWD still unresolved is mapped to the canonical struct or
+//!    union of that name when exactly one exists.
+//! 5. [`refs`]: PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO, ARRAY and tags,
+//!    depth first: once the types they reference are canonical, their ids are
+//!    written back and the type is hashed and compared exactly.
+//! 6. [`compact`]: the representatives (`map[id] == id`) are kept in input
+//!    order and renumbered; every type id is rewritten through
+//!    `new_id[resolve(id)]`.
+//!
+//! # Invariants
+//!
+//! - `map[id]` is a type id or [`UNPROCESSED`] (or [`IN_PROGRESS`] during the
+//!   reference phase). Following `map` from any id ends at a representative;
+//!   FWD ids may point at a struct, which then points at its representative.
+//! - Base types never change and keep their ids. A base FWD or enum forward
+//!   may still be *mapped* to a split type, so split references to it resolve
+//!   to the full type.
+//! - VAR and DATASEC are never deduplicated (they are their own representatives).
+//! - Candidates are visited in the order libbpf's hash map chains give them
+//!   ([`table`]): when a type matches several candidates (enum forwards, and
+//!   structs through forward resolution), the first one wins, so that order
+//!   is part of the output.
+//!
+//! The entry point is [`dedup`]. Errors leave the [`Btf`] unchanged.
+
+mod compact;
+mod equiv;
+mod fwds;
+mod prep;
+mod prim;
+mod refs;
+mod signature;
+mod strings;
+mod structs;
+mod table;
+
+use crate::record::type_id_slots;
+use crate::{Btf, Error, Kind, Result, StringTable, TypeId, TypeRef};
+use table::CandidateTable;
+
+/// `map`/`hypot` entry of a type not processed yet.
+pub(crate) const UNPROCESSED: u32 = u32::MAX;
+/// `map` entry of a reference type whose dedup is under way (a cycle check).
+pub(crate) const IN_PROGRESS: u32 = u32::MAX - 1;
+/// Entries at or below this are type ids.
+use crate::MAX_NR_TYPES;
+
+/// How to run [`dedup`].
+#[derive(Clone, Debug)]
+pub struct DedupOptions {
+    /// Rebuild the string section from the strings the types use (libbpf
+    /// does this for BTF it parsed). Turn it off for BTF whose strings were
+    /// interned as it was built (like pahole's, made with `btf__add_*`):
+    /// libbpf then keeps the string section as it is, unused strings included.
+    pub rebuild_strings: bool,
+}
+
+impl Default for DedupOptions {
+    fn default() -> DedupOptions {
+        DedupOptions {
+            rebuild_strings: true,
+        }
+    }
+}
+
+/// What a dedup did, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DedupStats {
+    /// Own types before and after.
+    pub types_before: u32,
+    pub types_after: u32,
+    /// Own string section bytes before and after.
+    pub strings_before: u32,
+    pub strings_after: u32,
+}
+
+/// Deduplicates `btf` in place: its own types (a split BTF's base is read,
+/// never changed), exactly as libbpf 1.1.2's `btf__dedup` would.
+///
+/// On error the BTF is left as it was.
+///
+/// ```
+/// use kbtf_btf::{Btf, Info, Kind};
+/// use kbtf_btf::dedup::{dedup, DedupOptions};
+///
+/// let mut btf = Btf::new();
+/// let int = btf.add_str(b"int").unwrap();
+/// for _ in 0..2 {
+///     let i = btf.add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020]).unwrap();
+///     btf.add_type(Default::default(), Info::new(Kind::Ptr, false, 0), i.0, &[]).unwrap();
+/// }
+/// let stats = dedup(&mut btf, &DedupOptions::default()).unwrap();
+/// assert_eq!((stats.types_before, stats.types_after), (4, 2));
+/// ```
+pub fn dedup(btf: &mut Btf, opts: &DedupOptions) -> Result<DedupStats> {
+    check_input(btf)?;
+    let types_before = btf.own_ids().len() as u32;
+    let strings_before = btf.strings.len();
+    // Phases 1 and 5 rewrite records in place; this undoes them on error.
+    let saved_words = btf.words.clone();
+    match run_phases(btf, opts) {
+        Ok((words, offsets, strings)) => {
+            btf.words = words;
+            btf.offsets = offsets;
+            if let Some(strings) = strings {
+                btf.replace_strings(strings);
+            }
+        }
+        Err(e) => {
+            btf.words = saved_words;
+            return Err(e);
+        }
+    }
+    Ok(DedupStats {
+        types_before,
+        types_after: btf.own_ids().len() as u32,
+        strings_before,
+        strings_after: btf.strings.len(),
+    })
+}
+
+/// New records, record offsets and (when rebuilt) strings.
+type Output = (Vec<u32>, Vec<u32>, Option<StringTable>);
+
+fn run_phases(btf: &mut Btf, opts: &DedupOptions) -> Result<Output> {
+    let mut d = Dedup::new(btf);
+    prep::hash_base(&mut d, btf);
+    let strings = if opts.rebuild_strings {
+        Some(strings::dedup_strings(btf)?)
+    } else {
+        None
+    };
+    prim::dedup_prim_types(&mut d, btf);
+    structs::dedup_struct_types(&mut d, btf)?;
+    fwds::resolve_fwds(&mut d, btf);
+    refs::dedup_ref_types(&mut d, btf)?;
+    let (words, offsets) = compact::compact_and_remap(&mut d, btf)?;
+    Ok((words, offsets, strings))
+}
+
+/// Refuses what libbpf's dedup refuses (kinds it does not know) and what
+/// would make the phases index out of range (BTF built with `add_record`
+/// is not checked the way parsed BTF is).
+fn check_input(btf: &Btf) -> Result<()> {
+    let count = btf.type_count();
+    for t in btf.own_types() {
+        if let Kind::Unknown(raw) = t.kind() {
+            return Err(Error::Invalid {
+                id: t.id(),
+                what: format!("kind {raw} is unknown to dedup"),
+            });
+        }
+        // A FWD's third word is remapped like a type id (see `compact`).
+        let fwd = (t.kind() == Kind::Fwd).then_some(2);
+        for slot in type_id_slots(t.info()).chain(fwd) {
+            let target = t.words()[slot];
+            if target >= count {
+                return Err(Error::TypeIdOutOfRange {
+                    id: t.id(),
+                    target: TypeId(target),
+                    last: count - 1,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The state shared by the phases (libbpf's `struct btf_dedup`).
+pub(crate) struct Dedup {
+    /// First own type id: ids below belong to the base.
+    start_id: u32,
+    /// Canonical map: each id to its representative (or a step towards it).
+    map: Vec<u32>,
+    /// The hypothetical map of one equivalence check, canonical id to
+    /// candidate id; reused as old id to new id by compaction.
+    hypot: Vec<u32>,
+    /// The ids set in `hypot`, in the order they were set.
+    hypot_list: Vec<u32>,
+    /// The check's success would need a base FWD resolved: not equivalent.
+    adjust_canon: bool,
+    table: CandidateTable,
+}
+
+impl Dedup {
+    fn new(btf: &Btf) -> Dedup {
+        let count = btf.type_count() as usize;
+        let mut map = vec![UNPROCESSED; count];
+        map[0] = 0;
+        for id in btf.all_ids() {
+            if let Some(t) = btf.type_by_id(id) {
+                if matches!(t.kind(), Kind::Var | Kind::Datasec) {
+                    map[id.0 as usize] = id.0;
+                }
+            }
+        }
+        Dedup {
+            start_id: btf.start_id,
+            map,
+            hypot: vec![UNPROCESSED; count],
+            hypot_list: Vec::new(),
+            adjust_canon: false,
+            table: CandidateTable::default(),
+        }
+    }
+
+    fn is_mapped(&self, id: u32) -> bool {
+        self.map[id as usize] <= MAX_NR_TYPES
+    }
+
+    /// Follows `map` to the representative (or to the last mapped step).
+    fn resolve(&self, mut id: u32) -> u32 {
+        while self.is_mapped(id) && self.map[id as usize] != id {
+            id = self.map[id as usize];
+        }
+        id
+    }
+}
+
+/// The record of `id`; `check_input` made every id the phases meet valid.
+/// Id 0 reads as libbpf's `void`: all zero words (kind 0).
+fn ty(btf: &Btf, id: u32) -> TypeRef<'_> {
+    static VOID: [u32; 3] = [0; 3];
+    if id == 0 {
+        return TypeRef::new(TypeId::VOID, &VOID);
+    }
+    btf.type_by_id(TypeId(id))
+        .expect("dedup only meets ids check_input accepted")
+}

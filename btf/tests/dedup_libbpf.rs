@@ -1,0 +1,403 @@
+//! kbtf's dedup against libbpf 1.1.2's `btf__dedup` (the system libbpf, through
+//! `testdata/oracle/btf_dedup.c`), byte for byte, on inputs built from the
+//! real corpus: vmlinux with copies of itself, split BTF of several modules
+//! merged, every shipped module re-deduplicated, and small hand-made graphs.
+
+#[path = "../../testdata/corpus.rs"]
+mod corpus;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use kbtf_btf::dedup::{dedup, DedupOptions};
+use kbtf_btf::input::{btf_blob, FileBytes};
+use kbtf_btf::record::{str_off_slots, type_id_slots};
+use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
+
+/// The oracle program, built once; `None` (with a message) when the C
+/// compiler or libbpf-dev is missing outside CI.
+fn oracle() -> Option<&'static Path> {
+    static ORACLE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    ORACLE
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let src = root.join("testdata/oracle/btf_dedup.c");
+            let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("btf_dedup");
+            let status = Command::new("cc")
+                .args(["-O2", "-o"])
+                .arg(&exe)
+                .arg(&src)
+                .arg("-lbpf")
+                .status();
+            match status {
+                Ok(s) if s.success() => Some(exe),
+                other => {
+                    let msg = format!(
+                        "cannot build the libbpf oracle ({other:?}): install gcc and libbpf-dev"
+                    );
+                    if std::env::var_os("CI").is_some() {
+                        panic!("{msg}");
+                    }
+                    eprintln!("skipping: {msg}");
+                    None
+                }
+            }
+        })
+        .as_deref()
+}
+
+/// A scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("dedup_libbpf")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The corpus's vmlinux BTF, parsed once, and its raw blob on disk for the oracle.
+fn vmlinux(corpus: &corpus::Corpus) -> (Arc<Btf>, PathBuf) {
+    static VMLINUX: OnceLock<(Arc<Btf>, PathBuf)> = OnceLock::new();
+    VMLINUX
+        .get_or_init(|| {
+            let bytes = FileBytes::open(&corpus.vmlinux()).unwrap();
+            let blob = btf_blob(&bytes).unwrap();
+            let path = scratch("base").join("vmlinux.btf");
+            std::fs::write(&path, &blob[..]).unwrap();
+            (Arc::new(Btf::parse(&blob).unwrap()), path)
+        })
+        .clone()
+}
+
+fn module(corpus: &corpus::Corpus, name: &str, base: &Arc<Btf>) -> Btf {
+    let bytes = FileBytes::open(&corpus.module(name)).unwrap();
+    Btf::parse_split(&btf_blob(&bytes).unwrap(), Some(base.clone())).unwrap()
+}
+
+/// Dedups `input` with libbpf and with kbtf and asserts the same bytes.
+/// Returns (own types in, own types out).
+fn check(oracle: &Path, what: &str, input: &Btf, base: Option<(&Arc<Btf>, &Path)>) -> (u32, u32) {
+    let dir = scratch(&what.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+    let (inp, out) = (dir.join("in.btf"), dir.join("out.btf"));
+    let blob = input.to_bytes();
+    std::fs::write(&inp, &blob).unwrap();
+    let mut cmd = Command::new(oracle);
+    if let Some((_, path)) = base {
+        cmd.arg("-b").arg(path);
+    }
+    let status = cmd.arg(&inp).arg(&out).status().unwrap();
+    assert!(status.success(), "{what}: libbpf oracle failed");
+    let expected = std::fs::read(&out).unwrap();
+
+    let mut btf = Btf::parse_split(&blob, base.map(|(b, _)| b.clone())).unwrap();
+    let stats = dedup(&mut btf, &DedupOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let got = btf.to_bytes();
+    if got != expected {
+        let theirs = Btf::parse_split(&expected, base.map(|(b, _)| b.clone())).unwrap();
+        panic!(
+            "{what}: output differs from libbpf: kbtf {} types / {} string bytes, libbpf {} / {}; first differing type: {:?}",
+            stats.types_after,
+            stats.strings_after,
+            theirs.own_ids().len(),
+            theirs.own_strings().len(),
+            first_difference(&btf, &theirs),
+        );
+    }
+    println!(
+        "{what}: {} -> {} types, {} -> {} string bytes, identical to libbpf",
+        stats.types_before, stats.types_after, stats.strings_before, stats.strings_after
+    );
+    (stats.types_before, stats.types_after)
+}
+
+fn first_difference(a: &Btf, b: &Btf) -> Option<(TypeId, Vec<u32>, Vec<u32>)> {
+    a.own_ids().zip(b.own_ids()).find_map(|(x, y)| {
+        let (wa, wb) = (a.get(x).unwrap().words(), b.get(y).unwrap().words());
+        (wa != wb).then(|| (x, wa.to_vec(), wb.to_vec()))
+    })
+}
+
+/// A base BTF holding `src`'s types in the order `order` gives (a
+/// permutation of its ids), references and strings rewritten.
+fn permuted(src: &Btf, order: &[u32]) -> Btf {
+    let mut new_id = vec![0u32; src.type_count() as usize];
+    for (i, &old) in order.iter().enumerate() {
+        new_id[old as usize] = i as u32 + 1;
+    }
+    let mut out = Btf::new();
+    for &old in order {
+        let t = src.get(TypeId(old)).unwrap();
+        let mut w = t.words().to_vec();
+        for slot in type_id_slots(t.info()) {
+            w[slot] = new_id[w[slot] as usize];
+        }
+        for slot in str_off_slots(t.info()) {
+            w[slot] = out.add_str(src.str_at(StrOff(w[slot])).unwrap()).unwrap().0;
+        }
+        out.add_record(&w).unwrap();
+    }
+    out
+}
+
+#[test]
+fn vmlinux_with_copies_of_itself() {
+    let (Some(corpus), Some(oracle)) = (corpus::Corpus::find(), oracle()) else {
+        return;
+    };
+    let (vmlinux, _) = vmlinux(&corpus);
+    let n = vmlinux.own_ids().len() as u32;
+
+    // Shipped vmlinux BTF alone: pahole's output, deduplicated again.
+    let alone = Btf::parse(&vmlinux.to_bytes()).unwrap();
+    check(oracle, "vmlinux", &alone, None);
+
+    let mut twice = Btf::new();
+    twice.add_btf(&vmlinux).unwrap();
+    twice.add_btf(&vmlinux).unwrap();
+    let (_, after) = check(oracle, "vmlinux x2", &twice, None);
+    assert!(
+        after < n + n / 50,
+        "a copy should mostly vanish: {after} types for {n}"
+    );
+
+    // A reversed copy first: candidates meet in the other order.
+    let reversed: Vec<u32> = (1..=n).rev().collect();
+    let mut mixed = permuted(&vmlinux, &reversed);
+    mixed.add_btf(&vmlinux).unwrap();
+    check(oracle, "vmlinux reversed + vmlinux", &mixed, None);
+
+    // Interleaved halves: odd ids, then even ids.
+    let halves: Vec<u32> = (1..=n).step_by(2).chain((2..=n).step_by(2)).collect();
+    let mut shuffled = permuted(&vmlinux, &halves);
+    shuffled.add_btf(&vmlinux).unwrap();
+    check(oracle, "vmlinux odd/even + vmlinux", &shuffled, None);
+}
+
+#[test]
+fn split_copy_of_vmlinux_over_vmlinux() {
+    let (Some(corpus), Some(oracle)) = (corpus::Corpus::find(), oracle()) else {
+        return;
+    };
+    let (vmlinux, path) = vmlinux(&corpus);
+    let mut split = Btf::new_split(vmlinux.clone());
+    split.add_btf(&vmlinux).unwrap();
+    let (_, after) = check(
+        oracle,
+        "split vmlinux copy",
+        &split,
+        Some((&vmlinux, &path)),
+    );
+    // Only VAR and DATASEC stay (they are never deduplicated).
+    let vars = vmlinux
+        .own_types()
+        .filter(|t| matches!(t.kind(), Kind::Var | Kind::Datasec))
+        .count();
+    assert_eq!(after as usize, vars);
+}
+
+#[test]
+fn split_modules_merged_over_vmlinux() {
+    let (Some(corpus), Some(oracle)) = (corpus::Corpus::find(), oracle()) else {
+        return;
+    };
+    let (vmlinux, path) = vmlinux(&corpus);
+    let groups: &[&[&str]] = &[
+        &[
+            "nf_conntrack.ko",
+            "nf_nat.ko",
+            "nf_tables.ko",
+            "nf_conntrack.ko",
+        ],
+        &["nfs.ko", "nfsd.ko", "sunrpc.ko"],
+        &["openvswitch.ko", "bridge.ko", "vxlan.ko", "virtio_net.ko"],
+        &["xfs.ko", "btrfs.ko"],
+        &["kvm.ko", "kvm-intel.ko", "kvm-amd.ko"],
+    ];
+    for group in groups {
+        let mut split = module(&corpus, group[0], &vmlinux);
+        for name in &group[1..] {
+            split.add_btf(&module(&corpus, name, &vmlinux)).unwrap();
+        }
+        check(oracle, &group.join("+"), &split, Some((&vmlinux, &path)));
+    }
+    // A module's types in front of vmlinux's own, as split: module types
+    // that duplicate base types merge into the base.
+    let mut split = module(&corpus, "nf_conntrack.ko", &vmlinux);
+    let mut copy = Btf::new_split(vmlinux.clone());
+    copy.add_btf(&vmlinux).unwrap();
+    split.add_btf(&copy).unwrap();
+    check(
+        oracle,
+        "nf_conntrack + split vmlinux copy",
+        &split,
+        Some((&vmlinux, &path)),
+    );
+}
+
+#[test]
+fn many_modules_at_once() {
+    let (Some(corpus), Some(oracle)) = (corpus::Corpus::find(), oracle()) else {
+        return;
+    };
+    let (vmlinux, path) = vmlinux(&corpus);
+    let mut split = Btf::new_split(vmlinux.clone());
+    let mut count = 0;
+    for path in corpus.modules() {
+        let bytes = FileBytes::open(&path).unwrap();
+        let m = Btf::parse_split(&btf_blob(&bytes).unwrap(), Some(vmlinux.clone())).unwrap();
+        // Stay well below the 2^20 type id limit.
+        if split.type_count() as usize + m.own_ids().len() > 900_000 {
+            break;
+        }
+        split.add_btf(&m).unwrap();
+        count += 1;
+    }
+    println!("merged {count} modules");
+    check(
+        oracle,
+        &format!("{count} modules merged"),
+        &split,
+        Some((&vmlinux, &path)),
+    );
+}
+
+#[test]
+fn every_shipped_module_deduplicated_again() {
+    let (Some(corpus), Some(oracle)) = (corpus::Corpus::find(), oracle()) else {
+        return;
+    };
+    let (vmlinux, path) = vmlinux(&corpus);
+    let modules = corpus.modules();
+    let mut changed = 0;
+    for m in &modules {
+        let bytes = FileBytes::open(m).unwrap();
+        let split = Btf::parse_split(&btf_blob(&bytes).unwrap(), Some(vmlinux.clone())).unwrap();
+        let name = m.file_name().unwrap().to_string_lossy().into_owned();
+        let (before, after) = check(oracle, &name, &split, Some((&vmlinux, &path)));
+        changed += (before != after) as usize;
+    }
+    println!(
+        "{} shipped modules re-deduplicated identically to libbpf; {changed} lost types",
+        modules.len()
+    );
+    assert_eq!(modules.len(), 1138);
+}
+
+/// Small graphs for the cases the corpus may not reach, checked against libbpf.
+#[test]
+fn hand_made_graphs() {
+    let Some(oracle) = oracle() else {
+        return;
+    };
+    let cases: [(&str, Build); 5] = [
+        ("fwd then struct, struct then fwd", fwds_and_structs),
+        ("enum forwards", enum_forwards),
+        (
+            "recursive structs and anonymous duplicates",
+            recursive_structs,
+        ),
+        ("identical arrays inside one unit", identical_arrays),
+        ("unused and out-of-order strings", shuffled_strings),
+    ];
+    for (what, build) in cases {
+        let mut b = Btf::new();
+        build(&mut b);
+        check(oracle, what, &b, None);
+    }
+}
+
+/// Adds one hand-made case's types to an empty base BTF.
+type Build = fn(&mut Btf);
+
+const INT: Info = Info(1 << 24);
+const PTR: Info = Info(2 << 24);
+const NONE: StrOff = StrOff(0);
+
+fn s(b: &mut Btf, name: &str) -> StrOff {
+    b.add_str(name.as_bytes()).unwrap()
+}
+
+fn strukt(vlen: u32) -> Info {
+    Info::new(Kind::Struct, false, vlen)
+}
+
+fn fwd(union: bool) -> Info {
+    Info::new(Kind::Fwd, union, 0)
+}
+
+fn fwds_and_structs(b: &mut Btf) {
+    let (int, sock, bar, x) = (s(b, "int"), s(b, "sock"), s(b, "bar"), s(b, "x"));
+    // Unit 1: struct bar { struct sock *x; } with sock only declared.
+    b.add_type(int, INT, 4, &[32]).unwrap(); // 1
+    b.add_type(sock, fwd(false), 0, &[]).unwrap(); // 2
+    b.add_type(NONE, PTR, 2, &[]).unwrap(); // 3
+    b.add_type(bar, strukt(1), 8, &[x.0, 3, 0]).unwrap(); // 4
+                                                          // Unit 2: the same with sock defined.
+    b.add_type(int, INT, 4, &[32]).unwrap(); // 5
+    b.add_type(sock, strukt(1), 4, &[x.0, 5, 0]).unwrap(); // 6
+    b.add_type(NONE, PTR, 6, &[]).unwrap(); // 7
+    b.add_type(bar, strukt(1), 8, &[x.0, 7, 0]).unwrap(); // 8
+                                                          // Unit 3: only a pointer to a declared sock (resolve_fwds).
+    b.add_type(sock, fwd(false), 0, &[]).unwrap(); // 9
+    b.add_type(NONE, PTR, 9, &[]).unwrap(); // 10
+                                            // A union fwd of the same name does not resolve to the struct.
+    b.add_type(sock, fwd(true), 0, &[]).unwrap(); // 11
+}
+
+fn enum_forwards(b: &mut Btf) {
+    let (e, a, c) = (s(b, "e"), s(b, "A"), s(b, "B"));
+    let en = |vlen| Info::new(Kind::Enum, false, vlen);
+    b.add_type(e, en(0), 4, &[]).unwrap();
+    b.add_type(e, en(1), 4, &[a.0, 0]).unwrap();
+    b.add_type(e, en(0), 4, &[]).unwrap();
+    b.add_type(e, Info::new(Kind::Enum64, false, 1), 8, &[c.0, 1, 1])
+        .unwrap();
+    b.add_type(e, en(0), 4, &[]).unwrap();
+    b.add_type(e, en(1), 4, &[a.0, 0]).unwrap();
+    for target in 1..=6 {
+        b.add_type(NONE, PTR, target, &[]).unwrap();
+    }
+}
+
+fn recursive_structs(b: &mut Btf) {
+    let (int, node, next, v) = (s(b, "int"), s(b, "node"), s(b, "next"), s(b, "v"));
+    for _ in 0..3 {
+        let at = b.type_count();
+        b.add_type(int, INT, 4, &[32]).unwrap();
+        // struct node { struct node *next; struct { int v; } v; }
+        b.add_type(node, strukt(2), 16, &[next.0, at + 2, 0, v.0, at + 3, 64])
+            .unwrap();
+        b.add_type(NONE, PTR, at + 1, &[]).unwrap();
+        b.add_type(NONE, strukt(1), 4, &[v.0, at, 0]).unwrap();
+    }
+}
+
+fn identical_arrays(b: &mut Btf) {
+    let (int, name, a, c) = (s(b, "int"), s(b, "s"), s(b, "a"), s(b, "c"));
+    let arr = Info::new(Kind::Array, false, 0);
+    for _ in 0..2 {
+        let at = b.type_count();
+        b.add_type(int, INT, 4, &[32]).unwrap();
+        b.add_type(NONE, arr, 0, &[at, at, 4]).unwrap();
+        // A second, identical array type, as compilers sometimes emit.
+        b.add_type(NONE, arr, 0, &[at, at, 4]).unwrap();
+        b.add_type(name, strukt(2), 32, &[a.0, at + 1, 0, c.0, at + 2, 128])
+            .unwrap();
+    }
+}
+
+fn shuffled_strings(b: &mut Btf) {
+    // Strings in an order the types do not use them in, some unused, some
+    // reached through the middle of another string (a suffix).
+    let names: Vec<StrOff> = ["zeta", "unused", "long_name", "alpha", "name"]
+        .iter()
+        .map(|n| s(b, n))
+        .collect();
+    let suffix = StrOff(names[2].0 + 5); // "name" inside "long_name"
+    b.add_type(names[3], INT, 4, &[32]).unwrap();
+    b.add_type(suffix, INT, 4, &[32]).unwrap();
+    b.add_type(names[4], INT, 4, &[32]).unwrap();
+    b.add_type(names[0], INT, 8, &[64]).unwrap();
+    b.add_type(names[2], INT, 2, &[16]).unwrap();
+}
