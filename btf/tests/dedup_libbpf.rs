@@ -15,36 +15,59 @@ use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::record::{str_off_slots, type_id_slots};
 use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
 
-/// The oracle program, built once; `None` (with a message) when the C
-/// compiler or libbpf-dev is missing outside CI.
-fn oracle() -> Option<&'static Path> {
-    static ORACLE: OnceLock<Option<PathBuf>> = OnceLock::new();
-    ORACLE
-        .get_or_init(|| {
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-            let src = root.join("testdata/oracle/btf_dedup.c");
-            let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join("btf_dedup");
-            let status = Command::new("cc")
-                .args(["-O2", "-o"])
-                .arg(&exe)
-                .arg(&src)
-                .arg("-lbpf")
-                .status();
-            match status {
-                Ok(s) if s.success() => Some(exe),
-                other => {
-                    let msg = format!(
-                        "cannot build the libbpf oracle ({other:?}): install gcc and libbpf-dev"
-                    );
-                    if std::env::var_os("CI").is_some() {
-                        panic!("{msg}");
-                    }
-                    eprintln!("skipping: {msg}");
-                    None
+/// Builds a C file of `testdata/oracle` with the system libbpf, once per
+/// test binary; `None` (with a message) when gcc or libbpf-dev is missing
+/// outside CI.
+fn build_c(
+    cell: &'static OnceLock<Option<PathBuf>>,
+    src: &str,
+    out: &str,
+    shared: bool,
+) -> Option<&'static Path> {
+    cell.get_or_init(|| {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testdata/oracle")
+            .join(src);
+        let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(out);
+        let mut cc = Command::new("cc");
+        cc.arg("-O2");
+        if shared {
+            cc.args(["-shared", "-fPIC"]);
+        }
+        let status = cc
+            .arg("-o")
+            .arg(&exe)
+            .arg(&src)
+            .args(["-ldl", "-lbpf"])
+            .status();
+        match status {
+            Ok(s) if s.success() => Some(exe),
+            other => {
+                let msg = format!(
+                    "cannot build {} ({other:?}): install gcc and libbpf-dev",
+                    src.display()
+                );
+                if std::env::var_os("CI").is_some() {
+                    panic!("{msg}");
                 }
+                eprintln!("skipping: {msg}");
+                None
             }
-        })
-        .as_deref()
+        }
+    })
+    .as_deref()
+}
+
+/// The libbpf dedup oracle.
+fn oracle() -> Option<&'static Path> {
+    static CELL: OnceLock<Option<PathBuf>> = OnceLock::new();
+    build_c(&CELL, "btf_dedup.c", "btf_dedup", false)
+}
+
+/// The shim that captures pahole's dedup input.
+fn pahole_shim() -> Option<&'static Path> {
+    static CELL: OnceLock<Option<PathBuf>> = OnceLock::new();
+    build_c(&CELL, "pahole_dedup_input.c", "pahole_dedup_input.so", true)
 }
 
 /// A scratch directory for one test.
@@ -78,37 +101,58 @@ fn module(corpus: &corpus::Corpus, name: &str, base: &Arc<Btf>) -> Btf {
 /// Dedups `input` with libbpf and with kbtf and asserts the same bytes.
 /// Returns (own types in, own types out).
 fn check(oracle: &Path, what: &str, input: &Btf, base: Option<(&Arc<Btf>, &Path)>) -> (u32, u32) {
-    let dir = scratch(&what.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
-    let (inp, out) = (dir.join("in.btf"), dir.join("out.btf"));
-    let blob = input.to_bytes();
-    std::fs::write(&inp, &blob).unwrap();
+    check_all(oracle, &[(what.to_string(), input.to_bytes())], base)[0]
+}
+
+/// [`check`] for several inputs over the same base, with one oracle run.
+fn check_all(
+    oracle: &Path,
+    inputs: &[(String, Vec<u8>)],
+    base: Option<(&Arc<Btf>, &Path)>,
+) -> Vec<(u32, u32)> {
+    let dir = scratch(
+        &inputs[0]
+            .0
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+    );
     let mut cmd = Command::new(oracle);
     if let Some((_, path)) = base {
         cmd.arg("-b").arg(path);
     }
-    let status = cmd.arg(&inp).arg(&out).status().unwrap();
-    assert!(status.success(), "{what}: libbpf oracle failed");
-    let expected = std::fs::read(&out).unwrap();
-
-    let mut btf = Btf::parse_split(&blob, base.map(|(b, _)| b.clone())).unwrap();
-    let stats = dedup(&mut btf, &DedupOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
-    let got = btf.to_bytes();
-    if got != expected {
-        let theirs = Btf::parse_split(&expected, base.map(|(b, _)| b.clone())).unwrap();
-        panic!(
-            "{what}: output differs from libbpf: kbtf {} types / {} string bytes, libbpf {} / {}; first differing type: {:?}",
-            stats.types_after,
-            stats.strings_after,
-            theirs.own_ids().len(),
-            theirs.own_strings().len(),
-            first_difference(&btf, &theirs),
-        );
+    for (i, (_, blob)) in inputs.iter().enumerate() {
+        let inp = dir.join(format!("{i}.in.btf"));
+        std::fs::write(&inp, blob).unwrap();
+        cmd.arg(inp).arg(dir.join(format!("{i}.out.btf")));
     }
-    println!(
-        "{what}: {} -> {} types, {} -> {} string bytes, identical to libbpf",
-        stats.types_before, stats.types_after, stats.strings_before, stats.strings_after
-    );
-    (stats.types_before, stats.types_after)
+    let status = cmd.status().unwrap();
+    assert!(status.success(), "{}: libbpf oracle failed", inputs[0].0);
+
+    let mut counts = Vec::new();
+    for (i, (what, blob)) in inputs.iter().enumerate() {
+        let expected = std::fs::read(dir.join(format!("{i}.out.btf"))).unwrap();
+        let base = base.map(|(b, _)| b.clone());
+        let mut btf = Btf::parse_split(blob, base.clone()).unwrap();
+        let stats =
+            dedup(&mut btf, &DedupOptions::default()).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let got = btf.to_bytes();
+        if got != expected {
+            let theirs = Btf::parse_split(&expected, base).unwrap();
+            panic!(
+                "{what}: output differs from libbpf: kbtf {} types / {} string bytes, libbpf {} / {}; first differing type: {:?}",
+                stats.types_after,
+                stats.strings_after,
+                theirs.own_ids().len(),
+                theirs.own_strings().len(),
+                first_difference(&btf, &theirs),
+            );
+        }
+        println!(
+            "{what}: {} -> {} types, {} -> {} string bytes, identical to libbpf",
+            stats.types_before, stats.types_after, stats.strings_before, stats.strings_after
+        );
+        counts.push((stats.types_before, stats.types_after));
+    }
+    counts
 }
 
 fn first_difference(a: &Btf, b: &Btf) -> Option<(TypeId, Vec<u32>, Vec<u32>)> {
@@ -269,19 +313,108 @@ fn every_shipped_module_deduplicated_again() {
     };
     let (vmlinux, path) = vmlinux(&corpus);
     let modules = corpus.modules();
-    let mut changed = 0;
-    for m in &modules {
-        let bytes = FileBytes::open(m).unwrap();
-        let split = Btf::parse_split(&btf_blob(&bytes).unwrap(), Some(vmlinux.clone())).unwrap();
-        let name = m.file_name().unwrap().to_string_lossy().into_owned();
-        let (before, after) = check(oracle, &name, &split, Some((&vmlinux, &path)));
-        changed += (before != after) as usize;
+    let mut shrunk = Vec::new();
+    for chunk in modules.chunks(200) {
+        let inputs: Vec<(String, Vec<u8>)> = chunk
+            .iter()
+            .map(|m| {
+                let bytes = FileBytes::open(m).unwrap();
+                let name = m.file_name().unwrap().to_string_lossy().into_owned();
+                (name, btf_blob(&bytes).unwrap().to_vec())
+            })
+            .collect();
+        let counts = check_all(oracle, &inputs, Some((&vmlinux, &path)));
+        for ((name, _), (before, after)) in inputs.iter().zip(counts) {
+            if before != after {
+                shrunk.push(format!("{name} {before}->{after}"));
+            }
+        }
     }
     println!(
-        "{} shipped modules re-deduplicated identically to libbpf; {changed} lost types",
-        modules.len()
+        "{} shipped modules re-deduplicated identically to libbpf; {} of them shrink: {}",
+        modules.len(),
+        shrunk.len(),
+        shrunk.join(", ")
     );
     assert_eq!(modules.len(), 1138);
+}
+
+/// pahole 1.24's own dedup input (captured with an LD_PRELOAD shim around
+/// libbpf's `btf__dedup`), deduplicated by kbtf with its strings kept as
+/// pahole's libbpf keeps them, gives the shipped `.BTF` byte for byte.
+#[test]
+fn pahole_dedup_input_gives_shipped_btf() {
+    let (Some(corpus), Some(shim)) = (corpus::Corpus::find(), pahole_shim()) else {
+        return;
+    };
+    let (vmlinux, _) = vmlinux(&corpus);
+    let dir = scratch("pahole");
+    let keep = DedupOptions {
+        rebuild_strings: false,
+    };
+    let modules = corpus.modules();
+    // A spread of modules, plus those the re-dedup test finds shrinking.
+    let mut picked: Vec<PathBuf> = modules.iter().step_by(101).cloned().collect();
+    for name in [
+        "romfs.ko",
+        "nf_conntrack.ko",
+        "kvm.ko",
+        "ib_core.ko",
+        "nfsd.ko",
+    ] {
+        picked.push(corpus.module(name));
+    }
+    let vmlinux_elf = corpus.vmlinux();
+    let mut targets: Vec<(&Path, Option<&Arc<Btf>>)> = picked
+        .iter()
+        .map(|m| (m.as_path(), Some(&vmlinux)))
+        .collect();
+    // pahole takes about 30 s over vmlinux's DWARF; its input has 4.35 million types.
+    targets.push((&vmlinux_elf, None));
+    for (elf, base) in &targets {
+        let input = dir.join("input.btf");
+        let detached = dir.join("pahole.btf");
+        let _ = std::fs::remove_file(&input);
+        let _ = std::fs::remove_file(&detached);
+        let mut pahole = Command::new("pahole");
+        pahole
+            .env("LD_PRELOAD", shim)
+            .env("KBTF_DEDUP_INPUT", &input);
+        pahole.args(["-J", "--btf_gen_floats", "--lang_exclude=rust"]);
+        if base.is_some() {
+            pahole.arg("--btf_base").arg(&vmlinux_elf);
+        }
+        let status = pahole
+            .arg("--btf_encode_detached")
+            .arg(&detached)
+            .arg(elf)
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "pahole failed on {}",
+            elf.display()
+        );
+        let blob = std::fs::read(&input).unwrap();
+        let mut btf = Btf::parse_split(&blob, base.cloned()).unwrap();
+        let stats = dedup(&mut btf, &keep).unwrap();
+        let bytes = FileBytes::open(elf).unwrap();
+        let shipped = btf_blob(&bytes).unwrap();
+        assert!(
+            btf.to_bytes() == shipped[..],
+            "{}: kbtf's dedup of pahole's input differs from the shipped .BTF",
+            elf.display()
+        );
+        println!(
+            "{}: pahole's dedup input {} -> {} types, identical to the shipped .BTF",
+            elf.display(),
+            stats.types_before,
+            stats.types_after
+        );
+    }
+    println!(
+        "{} objects: kbtf dedup of pahole's input == shipped .BTF",
+        targets.len()
+    );
 }
 
 /// Small graphs for the cases the corpus may not reach, checked against libbpf.
