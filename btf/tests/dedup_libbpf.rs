@@ -534,3 +534,30 @@ fn shuffled_strings(b: &mut Btf) {
     b.add_type(names[0], INT, 8, &[64]).unwrap();
     b.add_type(names[2], INT, 2, &[16]).unwrap();
 }
+
+/// A loop of typedefs (no struct to break it): libbpf fails with ELOOP, and
+/// so does kbtf, leaving the BTF as it was.
+#[test]
+fn reference_loop_is_refused_by_both() {
+    let Some(oracle) = oracle() else {
+        return;
+    };
+    let mut b = Btf::new();
+    let (t1, t2) = (s(&mut b, "t1"), s(&mut b, "t2"));
+    let typedef = Info::new(Kind::Typedef, false, 0);
+    b.add_type(t1, typedef, 2, &[]).unwrap();
+    b.add_type(t2, typedef, 1, &[]).unwrap();
+    let dir = scratch("reference_loop");
+    let blob = b.to_bytes();
+    std::fs::write(dir.join("in.btf"), &blob).unwrap();
+    let out = Command::new(oracle)
+        .arg(dir.join("in.btf"))
+        .arg(dir.join("out.btf"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "libbpf accepted a typedef loop");
+    println!("libbpf: {}", String::from_utf8_lossy(&out.stderr).trim());
+    let err = dedup(&mut b, &DedupOptions::default()).unwrap_err();
+    println!("kbtf: {err}");
+    assert!(b.to_bytes() == blob);
+}

@@ -198,3 +198,127 @@ fn identical_structs(btf: &Btf, id1: u32, id2: u32) -> bool {
             || identical_structs(btf, m1.type_id.0, m2.type_id.0)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::dedup::prep::hash_base;
+    use crate::{Info, StrOff};
+
+    const PTR: Info = Info(2 << 24);
+
+    fn strukt(vlen: u32) -> Info {
+        Info::new(Kind::Struct, false, vlen)
+    }
+
+    /// Two copies of `struct list { struct list *next; int v; }`, the second
+    /// one's pointer optionally aimed at a FWD instead.
+    fn lists(second_via_fwd: bool) -> Btf {
+        let mut b = Btf::new();
+        let (int, list, next, v) = (
+            b.add_str(b"int").unwrap(),
+            b.add_str(b"list").unwrap(),
+            b.add_str(b"next").unwrap(),
+            b.add_str(b"v").unwrap(),
+        );
+        let int_info = Info::new(Kind::Int, false, 0);
+        for copy in 0..2 {
+            let at = b.type_count();
+            b.add_type(int, int_info, 4, &[32]).unwrap(); // at
+            b.add_type(list, strukt(2), 16, &[next.0, at + 2, 0, v.0, at, 64])
+                .unwrap(); // at + 1
+            if copy == 1 && second_via_fwd {
+                b.add_type(StrOff(0), PTR, at + 3, &[]).unwrap(); // at + 2
+                b.add_type(list, Info::new(Kind::Fwd, false, 0), 0, &[])
+                    .unwrap(); // at + 3
+            } else {
+                b.add_type(StrOff(0), PTR, at + 1, &[]).unwrap(); // at + 2
+            }
+        }
+        b
+    }
+
+    fn check(d: &mut Dedup, btf: &Btf, cand: u32, canon: u32) -> bool {
+        let mut stack = Vec::new();
+        for &id in &d.hypot_list {
+            d.hypot[id as usize] = super::super::UNPROCESSED;
+        }
+        d.hypot_list.clear();
+        d.adjust_canon = false;
+        d.is_equiv(btf, &mut stack, cand, canon).unwrap()
+    }
+
+    #[test]
+    fn cycles_close_on_the_hypothetical_map() {
+        let btf = lists(false);
+        let mut d = Dedup::new(&btf);
+        // [1] int, [2] list, [3] ptr; [4] int, [5] list, [6] ptr.
+        assert!(check(&mut d, &btf, 5, 2));
+        // Canonical ids in visiting order: list, ptr (then list again: the cycle), int.
+        assert_eq!(d.hypot_list, [2, 3, 1]);
+        assert_eq!(d.hypot[2], 5);
+        assert!(!d.adjust_canon);
+    }
+
+    #[test]
+    fn a_contradiction_fails() {
+        let btf = lists(false);
+        let mut d = Dedup::new(&btf);
+        // Pretend canonical `int` [1] already met candidate [5] (the list):
+        // meeting it again with [4] contradicts.
+        d.hypot[1] = 5;
+        d.hypot_list.push(1);
+        let mut stack = Vec::new();
+        assert!(!d.is_equiv(&btf, &mut stack, 5, 2).unwrap());
+    }
+
+    #[test]
+    fn a_fwd_matches_a_struct_of_its_name_and_kind() {
+        let btf = lists(true);
+        let mut d = Dedup::new(&btf);
+        // [2] full list; [5] list whose next points at [7] FWD list.
+        // Canonical FWD, candidate struct: the FWD stands for the struct.
+        assert!(check(&mut d, &btf, 2, 5));
+        assert_eq!(d.hypot[7], 2, "canonical FWD met the candidate struct");
+        assert!(!d.adjust_canon, "no base FWD involved");
+        // The other way round the candidate graph has two types (struct and
+        // FWD) for one canonical struct: a contradiction, as in libbpf.
+        assert!(!check(&mut d, &btf, 5, 2));
+        assert_eq!(d.hypot[2], 5);
+    }
+
+    #[test]
+    fn a_base_fwd_would_need_changing() {
+        // Base: the FWD copy; split: the full one. Equivalent, but only by
+        // resolving the base's FWD, which dedup may not change.
+        let base = Arc::new(lists(true));
+        let mut split = Btf::new_split(base.clone());
+        split.add_btf(&lists(false)).unwrap();
+        let mut d = Dedup::new(&split);
+        hash_base(&mut d, &split);
+        // Split [8] int, [9] list, [10] ptr, ...; base [5] list -> [6] ptr -> [7] FWD.
+        assert!(check(&mut d, &split, 9, 5));
+        assert!(d.adjust_canon);
+    }
+
+    #[test]
+    fn identical_copies_are_forgiven() {
+        let mut b = Btf::new();
+        let int = b.add_str(b"int").unwrap();
+        b.add_type(int, Info::new(Kind::Int, false, 0), 4, &[32])
+            .unwrap(); // 1
+        let arr = Info::new(Kind::Array, false, 0);
+        b.add_type(StrOff(0), arr, 0, &[1, 1, 4]).unwrap(); // 2
+        b.add_type(StrOff(0), arr, 0, &[1, 1, 4]).unwrap(); // 3
+        b.add_type(StrOff(0), arr, 0, &[1, 1, 5]).unwrap(); // 4
+        let s = b.add_str(b"s").unwrap();
+        b.add_type(s, strukt(1), 16, &[s.0, 2, 0]).unwrap(); // 5
+        b.add_type(s, strukt(1), 16, &[s.0, 3, 0]).unwrap(); // 6
+        assert!(identical_arrays(&b, 2, 3));
+        assert!(!identical_arrays(&b, 2, 4));
+        assert!(identical_structs(&b, 5, 6));
+        assert!(!identical_structs(&b, 5, 2));
+    }
+}

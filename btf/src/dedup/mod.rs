@@ -19,36 +19,36 @@
 //!
 //! Each phase is a module; they run in this order.
 //!
-//! 0. [`prep`] (split BTF only): the base is immutable; each base type is its
+//! 0. `prep` (split BTF only): the base is immutable; each base type is its
 //!    own representative and is entered into the candidate table, so split
 //!    types can dedup against it.
-//! 1. [`strings`]: walk every string offset of the own types, in record
+//! 1. `strings`: walk every string offset of the own types, in record
 //!    order, interning into a fresh table (strings the base already has get
 //!    the base's offset). Unused and duplicate strings disappear, and equal
 //!    strings get equal offsets, which the later phases rely on: they compare
 //!    names by offset.
-//! 2. [`prim`]: types that reference nothing (INT, FLOAT, FWD, ENUM, ENUM64).
+//! 2. `prim`: types that reference nothing (INT, FLOAT, FWD, ENUM, ENUM64).
 //!    A hash of their content finds candidates; equal content merges. An enum
 //!    forward declaration (vlen 0) merges into a full enum of that name, and a
 //!    canonical enum forward is redirected to a full enum met later.
-//! 3. [`structs`]: STRUCT and UNION, whose hash ignores member types (they
+//! 3. `structs`: STRUCT and UNION, whose hash ignores member types (they
 //!    are not canonical yet). Each candidate of the same shape is checked with
-//!    the graph [`equiv`]alence walk, which builds a *hypothetical* map from
+//!    the graph equivalence walk (`equiv`), which builds a *hypothetical* map from
 //!    canonical-graph ids to candidate-graph ids; on success that map is
 //!    merged: forwards resolve to structs, and structs of the candidate graph
 //!    are mapped early (an optimisation, but one that shapes the output).
-//! 4. [`fwds`]: a FWD still unresolved is mapped to the canonical struct or
+//! 4. `fwds`: a FWD still unresolved is mapped to the canonical struct or
 //!    union of that name when exactly one exists.
-//! 5. [`refs`]: PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO, ARRAY and tags,
+//! 5. `refs`: PTR, TYPEDEF, modifiers, FUNC, FUNC_PROTO, ARRAY and tags,
 //!    depth first: once the types they reference are canonical, their ids are
 //!    written back and the type is hashed and compared exactly.
-//! 6. [`compact`]: the representatives (`map[id] == id`) are kept in input
+//! 6. `compact`: the representatives (`map[id] == id`) are kept in input
 //!    order and renumbered; every type id is rewritten through
 //!    `new_id[resolve(id)]`.
 //!
 //! # Invariants
 //!
-//! - `map[id]` is a type id or [`UNPROCESSED`] (or [`IN_PROGRESS`] during the
+//! - `map[id]` is a type id or `UNPROCESSED` (or `IN_PROGRESS` during the
 //!   reference phase). Following `map` from any id ends at a representative;
 //!   FWD ids may point at a struct, which then points at its representative.
 //! - Base types never change and keep their ids. A base FWD or enum forward
@@ -56,7 +56,7 @@
 //!   to the full type.
 //! - VAR and DATASEC are never deduplicated (they are their own representatives).
 //! - Candidates are visited in the order libbpf's hash map chains give them
-//!   ([`table`]): when a type matches several candidates (enum forwards, and
+//!   (`table`): when a type matches several candidates (enum forwards, and
 //!   structs through forward resolution), the first one wins, so that order
 //!   is part of the output.
 //!
@@ -265,4 +265,55 @@ fn ty(btf: &Btf, id: u32) -> TypeRef<'_> {
     }
     btf.type_by_id(TypeId(id))
         .expect("dedup only meets ids check_input accepted")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Info, StrOff};
+
+    #[test]
+    fn a_reference_loop_is_an_error_and_changes_nothing() {
+        let mut btf = Btf::new();
+        let (a, b) = (btf.add_str(b"a").unwrap(), btf.add_str(b"b").unwrap());
+        let typedef = Info::new(Kind::Typedef, false, 0);
+        btf.add_type(a, typedef, 2, &[]).unwrap();
+        btf.add_type(b, typedef, 1, &[]).unwrap();
+        let before = btf.to_bytes();
+        let err = dedup(&mut btf, &DedupOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("loop"), "{err}");
+        assert!(btf.to_bytes() == before);
+    }
+
+    #[test]
+    fn out_of_range_ids_are_refused() {
+        let mut btf = Btf::new();
+        btf.add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), 7, &[])
+            .unwrap();
+        assert!(matches!(
+            dedup(&mut btf, &DedupOptions::default()),
+            Err(Error::TypeIdOutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn kept_strings_stay_as_they_are() {
+        let mut btf = Btf::new();
+        let unused = btf.add_str(b"unused").unwrap();
+        let int = btf.add_str(b"int").unwrap();
+        for _ in 0..2 {
+            btf.add_type(int, Info::new(Kind::Int, false, 0), 4, &[32])
+                .unwrap();
+        }
+        let strings = btf.own_strings().as_bytes().to_vec();
+        let keep = DedupOptions {
+            rebuild_strings: false,
+        };
+        let stats = dedup(&mut btf, &keep).unwrap();
+        assert_eq!(stats.types_after, 1);
+        assert_eq!(btf.own_strings().as_bytes(), strings);
+        assert_eq!(btf.find_str(b"unused"), Some(unused));
+        dedup(&mut btf, &DedupOptions::default()).unwrap();
+        assert_eq!(btf.own_strings().as_bytes(), b"\0int\0");
+    }
 }
