@@ -205,6 +205,18 @@ fn vmlinux_with_copies_of_itself() {
         "a copy should mostly vanish: {after} types for {n}"
     );
 
+    // Every string interned in reverse order, plus unused ones, before the
+    // types: the string phase must rebuild the table in use order.
+    let mut restrung = Btf::new();
+    let table = vmlinux.own_strings();
+    for off in table.offsets().collect::<Vec<_>>().into_iter().rev() {
+        restrung.add_str(table.get(off).unwrap()).unwrap();
+    }
+    restrung.add_str(b"kbtf: not used by any type").unwrap();
+    restrung.add_btf(&vmlinux).unwrap();
+    restrung.add_btf(&vmlinux).unwrap();
+    check(oracle, "vmlinux x2, strings reversed", &restrung, None);
+
     // A reversed copy first: candidates meet in the other order.
     let reversed: Vec<u32> = (1..=n).rev().collect();
     let mut mixed = permuted(&vmlinux, &reversed);

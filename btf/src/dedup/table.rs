@@ -52,16 +52,15 @@ impl CandidateTable {
             self.buckets = (self.buckets * 2).max(4);
             self.grows += 1;
         }
-        let head = self.chain_head(hash).0;
         let link = self.links.len() as u32;
+        let grows = self.grows;
+        let chain = self
+            .chains
+            .entry(hash)
+            .or_insert(Chain { head: NIL, grows });
+        let head = Self::in_order(&mut self.links, chain, grows);
         self.links.push(Link { id, next: head });
-        self.chains.insert(
-            hash,
-            Chain {
-                head: link,
-                grows: self.grows,
-            },
-        );
+        chain.head = link;
         self.len += 1;
     }
 
@@ -76,24 +75,28 @@ impl CandidateTable {
         Some((link.id, Cursor(link.next)))
     }
 
-    /// The chain's head, after reversing it if the map grew an odd number of
-    /// times since it was last touched.
     fn chain_head(&mut self, hash: u64) -> Cursor {
-        let Some(chain) = self.chains.get_mut(&hash) else {
-            return Cursor(NIL);
-        };
-        if (self.grows - chain.grows) % 2 == 1 {
+        match self.chains.get_mut(&hash) {
+            Some(chain) => Cursor(Self::in_order(&mut self.links, chain, self.grows)),
+            None => Cursor(NIL),
+        }
+    }
+
+    /// The chain's head, after reversing the chain if the map grew an odd
+    /// number of times since it was last touched.
+    fn in_order(links: &mut [Link], chain: &mut Chain, grows: u32) -> u32 {
+        if (grows - chain.grows) % 2 == 1 {
             let (mut prev, mut cur) = (NIL, chain.head);
             while cur != NIL {
-                let next = self.links[cur as usize].next;
-                self.links[cur as usize].next = prev;
+                let next = links[cur as usize].next;
+                links[cur as usize].next = prev;
                 prev = cur;
                 cur = next;
             }
             chain.head = prev;
         }
-        chain.grows = self.grows;
-        Cursor(chain.head)
+        chain.grows = grows;
+        chain.head
     }
 }
 
