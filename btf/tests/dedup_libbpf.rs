@@ -573,3 +573,19 @@ fn reference_loop_is_refused_by_both() {
     println!("kbtf: {err}");
     assert!(b.to_bytes() == blob);
 }
+
+/// The running kernel's BTF (another kernel, another pahole) with a copy of itself.
+#[test]
+fn running_kernel_with_a_copy() {
+    let path = Path::new("/sys/kernel/btf/vmlinux");
+    let (true, Some(oracle)) = (path.exists(), oracle()) else {
+        eprintln!("skipping: no {} or no oracle", path.display());
+        return;
+    };
+    let kernel = Btf::parse(&std::fs::read(path).unwrap()).unwrap();
+    check(oracle, "running kernel", &kernel, None);
+    let mut twice = Btf::new();
+    twice.add_btf(&kernel).unwrap();
+    twice.add_btf(&kernel).unwrap();
+    check(oracle, "running kernel x2", &twice, None);
+}
