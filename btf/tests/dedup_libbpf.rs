@@ -435,7 +435,7 @@ fn hand_made_graphs() {
     let Some(oracle) = oracle() else {
         return;
     };
-    let cases: [(&str, Build); 5] = [
+    let cases: [(&str, Build); 6] = [
         ("fwd then struct, struct then fwd", fwds_and_structs),
         ("enum forwards", enum_forwards),
         (
@@ -444,6 +444,10 @@ fn hand_made_graphs() {
         ),
         ("identical arrays inside one unit", identical_arrays),
         ("unused and out-of-order strings", shuffled_strings),
+        (
+            "enum forward after the table grows",
+            enum_forward_after_growth,
+        ),
     ];
     for (what, build) in cases {
         let mut b = Btf::new();
@@ -503,6 +507,22 @@ fn enum_forwards(b: &mut Btf) {
     for target in 1..=6 {
         b.add_type(NONE, PTR, target, &[]).unwrap();
     }
+}
+
+/// Two different full enums `e`, then enough other types for libbpf's hash
+/// map to grow (at its 4th entry), which reverses the chain of `e`'s
+/// candidates: the forward then merges into the *first* `e`, where a plain
+/// newest-first order would pick the second.
+fn enum_forward_after_growth(b: &mut Btf) {
+    let (e, x, y) = (s(b, "e"), s(b, "X"), s(b, "Y"));
+    let en = |vlen| Info::new(Kind::Enum, false, vlen);
+    b.add_type(e, en(1), 4, &[x.0, 0]).unwrap(); // 1: entry 1
+    b.add_type(e, en(1), 4, &[y.0, 1]).unwrap(); // 2: entry 2
+    let (int, long) = (s(b, "int"), s(b, "long"));
+    b.add_type(int, INT, 4, &[32]).unwrap(); // 3: entry 3
+    b.add_type(long, INT, 8, &[64]).unwrap(); // 4: entry 4, the map grows
+    b.add_type(e, en(0), 4, &[]).unwrap(); // 5: forward
+    b.add_type(NONE, PTR, 5, &[]).unwrap();
 }
 
 fn recursive_structs(b: &mut Btf) {
