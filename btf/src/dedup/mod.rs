@@ -60,6 +60,26 @@
 //!   structs through forward resolution), the first one wins, so that order
 //!   is part of the output.
 //!
+//! # Which libbpf
+//!
+//! Dedup changed after libbpf 1.1; this is 1.1.2's, on purpose: TYPEDEF is a
+//! reference type (later versions moved it into the struct phase), the
+//! "identical types" forgiveness covers arrays and structs only (later also
+//! pointers and any kind, to a depth), and `resolve_fwds` is already there.
+//!
+//! # Not idempotent on split BTF
+//!
+//! When a split struct's graph holds the full definition of a struct the
+//! base only declares (a base FWD), the two graphs are equivalent only if the
+//! base FWD were resolved, which the immutable base forbids: the struct stays
+//! in the split BTF. The check still points the base FWD at the split
+//! definition, so later structs whose graphs reach it do merge into the
+//! base. The struct that paid for it survives as a copy of a base type, and
+//! dedup run again on the output removes it. So 80 of the 1138 modules of the
+//! Debian 6.12 corpus shrink when their shipped BTF is deduplicated again
+//! (one struct, e.g. `rcuwait` reaching `mtd_info` through `task_struct`,
+//! and the types built on it).
+//!
 //! The entry point is [`dedup`]. Errors leave the [`Btf`] unchanged.
 
 mod compact;
@@ -74,15 +94,14 @@ mod structs;
 mod table;
 
 use crate::record::type_id_slots;
-use crate::{Btf, Error, Kind, Result, StringTable, TypeId, TypeRef};
+use crate::{Btf, Error, Kind, Result, StringTable, TypeId, TypeRef, MAX_NR_TYPES};
 use table::CandidateTable;
 
-/// `map`/`hypot` entry of a type not processed yet.
+/// `map`/`hypot` entry of a type not processed yet (entries up to
+/// [`MAX_NR_TYPES`] are type ids).
 pub(crate) const UNPROCESSED: u32 = u32::MAX;
 /// `map` entry of a reference type whose dedup is under way (a cycle check).
 pub(crate) const IN_PROGRESS: u32 = u32::MAX - 1;
-/// Entries at or below this are type ids.
-use crate::MAX_NR_TYPES;
 
 /// How to run [`dedup`].
 #[derive(Clone, Debug)]

@@ -52,7 +52,6 @@ pub(super) fn hash_array(w: &[u32]) -> u64 {
 pub(super) fn hash_fnproto(w: &[u32]) -> u64 {
     w[COMMON_WORDS..]
         .chunks_exact(2)
-        .take(vlen(w))
         .fold(hash_common(w), |h, p| combine(combine(h, p[0]), p[1]))
 }
 
