@@ -5,6 +5,8 @@
 
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
+#[path = "../../testdata/oracle.rs"]
+mod oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,59 +17,8 @@ use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::record::{str_off_slots, type_id_slots};
 use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
 
-/// Builds a C file of `testdata/oracle` with the system libbpf, once per
-/// test binary; `None` (with a message) when gcc or libbpf-dev is missing
-/// outside CI.
-fn build_c(
-    cell: &'static OnceLock<Option<PathBuf>>,
-    src: &str,
-    out: &str,
-    shared: bool,
-) -> Option<&'static Path> {
-    cell.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../testdata/oracle")
-            .join(src);
-        let exe = Path::new(env!("CARGO_TARGET_TMPDIR")).join(out);
-        let mut cc = Command::new("cc");
-        cc.arg("-O2");
-        if shared {
-            cc.args(["-shared", "-fPIC"]);
-        }
-        let status = cc
-            .arg("-o")
-            .arg(&exe)
-            .arg(&src)
-            .args(["-ldl", "-lbpf"])
-            .status();
-        match status {
-            Ok(s) if s.success() => Some(exe),
-            other => {
-                let msg = format!(
-                    "cannot build {} ({other:?}): install gcc and libbpf-dev",
-                    src.display()
-                );
-                if std::env::var_os("CI").is_some() {
-                    panic!("{msg}");
-                }
-                eprintln!("skipping: {msg}");
-                None
-            }
-        }
-    })
-    .as_deref()
-}
-
-/// The libbpf dedup oracle.
 fn oracle() -> Option<&'static Path> {
-    static CELL: OnceLock<Option<PathBuf>> = OnceLock::new();
-    build_c(&CELL, "btf_dedup.c", "btf_dedup", false)
-}
-
-/// The shim that captures pahole's dedup input.
-fn pahole_shim() -> Option<&'static Path> {
-    static CELL: OnceLock<Option<PathBuf>> = OnceLock::new();
-    build_c(&CELL, "pahole_dedup_input.c", "pahole_dedup_input.so", true)
+    oracle::btf_dedup()
 }
 
 /// A scratch directory for one test.
@@ -356,7 +307,7 @@ fn every_shipped_module_deduplicated_again() {
 /// pahole's libbpf keeps them, gives the shipped `.BTF` byte for byte.
 #[test]
 fn pahole_dedup_input_gives_shipped_btf() {
-    let (Some(corpus), Some(shim)) = (corpus::Corpus::find(), pahole_shim()) else {
+    let (Some(corpus), Some(shim)) = (corpus::Corpus::find(), oracle::pahole_dedup_input()) else {
         return;
     };
     let (vmlinux, _) = vmlinux(&corpus);
