@@ -560,3 +560,107 @@ fn running_kernel_with_a_copy() {
     twice.add_btf(&kernel).unwrap();
     check(oracle, "running kernel x2", &twice, None);
 }
+
+/// Differential check on odd graphs: real BTF with type references rewired
+/// at random (fixed seed) to other valid ids, mostly of the kind they had.
+/// libbpf and kbtf must agree: the same bytes, or both refusing.
+#[test]
+fn rewired_graphs_agree_with_libbpf() {
+    let (Some(corpus), Some(oracle)) = (corpus::Corpus::find(), oracle()) else {
+        return;
+    };
+    let (vmlinux, path) = vmlinux(&corpus);
+    let conntrack = module(&corpus, "nf_conntrack.ko", &vmlinux);
+    let same = rewired_rounds(
+        oracle,
+        "nf_conntrack",
+        &conntrack,
+        Some((&vmlinux, &path)),
+        100,
+    );
+    assert!(same > 50, "too few graphs got through");
+    let alone = Btf::parse(&vmlinux.to_bytes()).unwrap();
+    let same = rewired_rounds(oracle, "vmlinux", &alone, None, 12);
+    assert!(same > 6, "too few graphs got through");
+}
+
+/// Runs `rounds` rewired copies of `original`; returns how many deduped
+/// identically (the others were refused by both).
+fn rewired_rounds(
+    oracle: &Path,
+    what: &str,
+    original: &Btf,
+    base: Option<(&Arc<Btf>, &PathBuf)>,
+    rounds: usize,
+) -> usize {
+    let ids: Vec<TypeId> = original.own_ids().collect();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        // xorshift64*
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    // Ids by kind, to rewire a reference to another type of the kind it had.
+    let mut by_kind: std::collections::HashMap<u8, Vec<u32>> = Default::default();
+    for id in original.all_ids() {
+        let kind = original.get(id).unwrap().info().raw_kind();
+        by_kind.entry(kind).or_default().push(id.0);
+    }
+    let (mut same, mut refused) = (0, 0);
+    let dir = scratch(&format!("rewired_{what}"));
+    for round in 0..rounds {
+        let mut btf = original.clone();
+        for _ in 0..1 + round % 8 {
+            let id = ids[(next() % ids.len() as u64) as usize];
+            let info = btf.get(id).unwrap().info();
+            if info.kind() == Kind::Func {
+                continue;
+            }
+            let slots: Vec<usize> = type_id_slots(info).collect();
+            if slots.is_empty() {
+                continue;
+            }
+            let slot = slots[(next() % slots.len() as u64) as usize];
+            let old = btf.get(id).unwrap().words()[slot];
+            let target = match btf.type_by_id(TypeId(old)) {
+                Some(t) if next() % 4 != 0 => {
+                    let peers = &by_kind[&t.info().raw_kind()];
+                    peers[(next() % peers.len() as u64) as usize]
+                }
+                _ => (next() % btf.type_count() as u64) as u32,
+            };
+            btf.record_mut(id).unwrap()[slot] = target;
+        }
+        let blob = btf.to_bytes();
+        let Ok(mut ours) = Btf::parse_split(&blob, base.map(|(b, _)| b.clone())) else {
+            continue;
+        };
+        std::fs::write(dir.join("in.btf"), &blob).unwrap();
+        let mut cmd = Command::new(oracle);
+        if let Some((_, path)) = base {
+            cmd.arg("-b").arg(path);
+        }
+        let status = cmd
+            .arg(dir.join("in.btf"))
+            .arg(dir.join("out.btf"))
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        match (status.success(), dedup(&mut ours, &DedupOptions::default())) {
+            (true, Ok(_)) => {
+                let expected = std::fs::read(dir.join("out.btf")).unwrap();
+                assert!(
+                    ours.to_bytes() == expected,
+                    "{what} round {round}: differs from libbpf"
+                );
+                same += 1;
+            }
+            (false, Err(_)) => refused += 1,
+            (theirs, ours) => panic!("{what} round {round}: libbpf ok={theirs}, kbtf {ours:?}"),
+        }
+    }
+    println!("rewired {what}: {same} identical to libbpf, {refused} refused by both");
+    same
+}

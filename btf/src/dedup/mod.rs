@@ -201,7 +201,8 @@ fn run_phases(btf: &mut Btf, opts: &DedupOptions) -> Result<Output> {
 /// is not checked the way parsed BTF is).
 fn check_input(btf: &Btf) -> Result<()> {
     let count = btf.type_count();
-    for t in btf.own_types() {
+    // Base types too: the walks read them, and libbpf refuses unknown kinds there as well.
+    for t in btf.all_ids().filter_map(|id| btf.type_by_id(id)) {
         if let Kind::Unknown(raw) = t.kind() {
             return Err(Error::Invalid {
                 id: t.id(),
