@@ -20,12 +20,19 @@ pub(super) fn dedup_strings(btf: &mut Btf) -> Result<StringTable> {
     };
     let start = btf.start_str_off;
     let base = btf.base.clone();
+    // New offset by old own offset: most offsets recur (every `int` member
+    // names the same string), and a lookup here is cheaper than hashing it.
+    let mut done = vec![u32::MAX; btf.strings.len() as usize];
     for (i, &rec) in btf.offsets.iter().enumerate() {
         let rec = rec as usize;
         let info = Info(btf.words[rec + 1]);
         for slot in str_off_slots(info) {
             let off = btf.words[rec + slot];
             if off == 0 || off < start {
+                continue;
+            }
+            if let Some(&new) = done.get((off - start) as usize).filter(|&&n| n != u32::MAX) {
+                btf.words[rec + slot] = new;
                 continue;
             }
             let s = btf
@@ -40,6 +47,7 @@ pub(super) fn dedup_strings(btf: &mut Btf) -> Result<StringTable> {
                 Some(StrOff(in_base)) => in_base,
                 None => start + fresh.intern(s),
             };
+            done[(off - start) as usize] = new;
             btf.words[rec + slot] = new;
         }
     }
