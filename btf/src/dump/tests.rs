@@ -327,3 +327,32 @@ fn dangling_references_match_bpftool() {
     let want = bpftool.dump(None, &file, true).unwrap();
     assert_eq!(kbtf_json(&b), bpftool_json(&want).unwrap());
 }
+
+/// A vlen past bpftool's 16 bits (which libbpf 1.1 cannot read consistently):
+/// the full vlen and every member are printed.
+#[test]
+fn vlen_past_16_bits_prints_every_member() {
+    let mut b = Btf::new();
+    let int = add(&mut b, b"int", of(Kind::Int, 0), 4, &[0x0100_0020]);
+    let vlen = 0x1_0001;
+    let members: Vec<u32> = (0..vlen).flat_map(|i| [0, int.0, i * 32]).collect();
+    add(&mut b, b"wide", of(Kind::Struct, vlen), vlen * 4, &members);
+    let text = kbtf_raw(&b);
+    let mut lines = text.split(|&c| c == b'\n').skip(1);
+    assert_eq!(
+        lines.next().unwrap(),
+        b"[2] STRUCT 'wide' size=262148 vlen=65537"
+    );
+    let members: Vec<&[u8]> = lines.take_while(|l| l.starts_with(b"\t")).collect();
+    assert_eq!(members.len(), vlen as usize);
+    assert_eq!(
+        members[vlen as usize - 1],
+        b"\t'(anon)' type_id=1 bits_offset=2097152"
+    );
+    let json = kbtf_json(&b);
+    assert_eq!(json["types"][1]["vlen"], vlen);
+    assert_eq!(
+        json["types"][1]["members"].as_array().unwrap().len(),
+        vlen as usize
+    );
+}
