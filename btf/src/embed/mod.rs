@@ -42,3 +42,6 @@ pub fn replace_sections_in_file(path: &Path, sections: &[(&str, &[u8])]) -> Resu
     };
     run().map_err(|e| e.in_file(path))
 }
+
+#[cfg(test)]
+mod tests;
