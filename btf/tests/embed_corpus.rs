@@ -56,12 +56,22 @@ fn readelf_complaints(path: &Path) -> String {
         .expect("readelf");
     let mut complaints = String::from_utf8_lossy(&out.stderr).into_owned();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if line.contains("Warning") || line.contains("Error") {
+        if line.starts_with("readelf:") {
             complaints.push_str(line);
             complaints.push('\n');
         }
     }
     complaints
+}
+
+/// `eu-elflint --gnu-ld`'s findings (elfutils), with the file name cut.
+fn elflint(path: &Path) -> String {
+    let out = Command::new("eu-elflint")
+        .arg("--gnu-ld")
+        .arg(path)
+        .output()
+        .expect("eu-elflint (Debian package elfutils)");
+    String::from_utf8_lossy(&out.stdout).replace(&*path.to_string_lossy(), "FILE")
 }
 
 /// `modinfo`'s fields, without the `filename:` line.
@@ -150,6 +160,11 @@ fn check_readd(module: &Path, dir: &Path) {
     let complaints = readelf_complaints(&ours_path);
     assert!(complaints.is_empty(), "{what}: readelf: {complaints}");
     assert_eq!(modinfo(&ours_path), modinfo(module), "{what}: modinfo");
+    assert_eq!(
+        elflint(&ours_path),
+        elflint(&stripped_path),
+        "{what}: eu-elflint"
+    );
 
     // The new header is the one objcopy --add-section makes and the
     // shipped module has (PROGBITS, no flags, alignment 1).
@@ -188,7 +203,7 @@ fn readd(modules: &[PathBuf], name: &str) {
         check_readd(m, &dir);
     }
     println!(
-        "re-added .BTF to {} modules: objcopy reads it back, readelf silent, modinfo equal",
+        "re-added .BTF to {} modules: objcopy reads it back, readelf silent, eu-elflint and modinfo as before",
         modules.len()
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -353,6 +368,7 @@ fn btf_object_matches_gen_btf_sh() {
     std::fs::write(&ours_path, &ours).unwrap();
     let complaints = readelf_complaints(&ours_path);
     assert!(complaints.is_empty(), "readelf: {complaints}");
+    assert_eq!(elflint(&ours_path), "No errors\n");
     // Linked with another object, the section keeps its bytes.
     let other = dir.join("other.o");
     std::fs::write(dir.join("other.c"), "int kbtf_answer = 42;\n").unwrap();
