@@ -413,3 +413,97 @@ fn btf_object_for_every_class_and_byte_order() {
         check_with_binutils(&obj, ".BTF", &btf, &format!("{arch:?}-btf.o"));
     }
 }
+
+/// A section header table before the section data (as some tools write
+/// it): growing it moves the sections after it, aligned.
+#[test]
+fn section_header_table_before_the_data() {
+    let good = object_file(Architecture::Aarch64, Endianness::Little, 3);
+    let layout = elf::Layout::parse(&good).unwrap();
+    let ehsize = 64;
+    let table_len = layout.sections.len() * 64;
+    let shoff = layout.shoff as usize;
+    assert_eq!(shoff + table_len, good.len(), "object puts the table last");
+    let moved = table_len.next_multiple_of(64);
+    let mut file = good[..ehsize].to_vec();
+    file[40..48].copy_from_slice(&(ehsize as u64).to_le_bytes());
+    let mut w = elf::Writer {
+        out: &mut file,
+        info: layout.info,
+    };
+    for (i, s) in layout.sections.iter().enumerate() {
+        let mut s = s.clone();
+        if i > 0 {
+            s.offset += moved as u64;
+        }
+        w.shdr(&s);
+    }
+    file.resize(ehsize + moved, 0);
+    file.extend_from_slice(&good[ehsize..shoff]);
+    let sections = summary(&good).0;
+    assert_eq!(
+        summary(&file).0,
+        sections,
+        "the rearranged file reads the same"
+    );
+
+    let btf = vec![0xeb; 300];
+    let out = set_sections(&file, &[(".BTF", &btf), (".BTF.base", b"base")]).unwrap();
+    assert_same_sections(&sections, &summary(&out).0, "table first");
+    assert_eq!(data_of(&out, ".BTF"), btf);
+    assert_eq!(data_of(&out, ".BTF.base"), b"base");
+    let out_layout = elf::Layout::parse(&out).unwrap();
+    // The new data and the table stay in front of the old sections.
+    let table_end = out_layout.shoff + (out_layout.sections.len() * 64) as u64;
+    assert!(out_layout.sections[1..layout.sections.len()]
+        .iter()
+        .all(|s| s.offset >= table_end));
+    for s in &out_layout.sections {
+        assert_eq!(s.offset % s.addralign.max(1), 0, "{s:?} misaligned");
+    }
+    check_with_binutils(&out, ".BTF", &btf, "table-first");
+}
+
+/// Linked programs (ET_EXEC, ET_DYN): a section added after the segments
+/// leaves them runnable; resizing a loaded section is refused.
+#[test]
+fn linked_programs_still_run() {
+    let dir = std::env::temp_dir().join(format!("kbtf-embed-exec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("hello.c");
+    std::fs::write(
+        &src,
+        "#include <stdio.h>\nint main(void) { puts(\"kbtf hello\"); return 0; }\n",
+    )
+    .unwrap();
+    for pie in ["-no-pie", "-pie"] {
+        let exe = dir.join(format!("hello{pie}"));
+        let status = Command::new("gcc")
+            .arg(pie)
+            .arg("-o")
+            .arg(&exe)
+            .arg(&src)
+            .status()
+            .expect("gcc");
+        assert!(status.success());
+        let bytes = std::fs::read(&exe).unwrap();
+        let btf = vec![0x9f; 1234];
+        let out = set_sections(&bytes, &[(".BTF", &btf), (".comment", b"kbtf")]).unwrap();
+        let without_comment = |bytes: &[u8]| {
+            let mut s = summary(bytes).0;
+            s.retain(|(name, _)| name != ".comment");
+            s
+        };
+        assert_same_sections(&without_comment(&bytes), &without_comment(&out), pie);
+        assert_eq!(data_of(&out, ".comment"), b"kbtf");
+        std::fs::write(&exe, &out).unwrap();
+        let run = Command::new(&exe).output().unwrap();
+        assert_eq!(run.stdout, b"kbtf hello\n", "{pie}");
+        check_with_binutils(&out, ".BTF", &btf, pie);
+        let err = set_sections(&out, &[(".text", &[0x90; 3])])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("segment"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
