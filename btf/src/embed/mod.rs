@@ -8,9 +8,26 @@
 //! - vmlinux's `.btf.o`, an object holding only an allocated `.BTF` that is
 //!   linked into the final image ([`btf_object`]), as gen-btf.sh makes it.
 //!
-//! Only headers are interpreted ([`elf`]); a rewrite splices section bytes
+//! Only headers are interpreted (`elf.rs`); a rewrite splices section bytes
 //! and leaves every other section's bytes and index as they were
-//! ([`splice`]), so symbols, relocations and groups need no fixing.
+//! (`splice.rs`), so symbols, relocations and groups need no fixing.
+//!
+//! What the kernel's tools produce, and where kbtf differs:
+//! - A module's `.BTF` is SHT_PROGBITS with no flags and alignment 1: pahole
+//!   1.24 (`-J` without `--btf_encode_detached`) runs `$LLVM_OBJCOPY
+//!   --add-section .BTF=...`, which Makefile.modfinal points at GNU objcopy;
+//!   gen-btf.sh runs objcopy itself. BFD then rewrites the whole file: the
+//!   new header goes before `.symtab` (renumbering the symbol and string
+//!   tables) and every section is laid out again. kbtf appends the header
+//!   after the last one and puts the data where the section header table
+//!   was, so no index changes; the section's header and bytes are the same.
+//! - When the section exists, pahole replaced it through libelf and
+//!   resolve_btfids `--patch_btfids` writes `.BTF_ids` in place; kbtf writes
+//!   same-size sections in place too, so writing a module's own `.BTF` back
+//!   gives the file unchanged.
+//! - vmlinux's `.btf.o` is byte for byte what gen-btf.sh's `gcc -c` +
+//!   `objcopy --set-section-flags .BTF=alloc,readonly` + `objcopy
+//!   --only-section=.BTF --strip-all` make for the same machine.
 
 mod btf_object;
 mod elf;

@@ -40,11 +40,21 @@ const MAX_ALIGN: u64 = 1 << 24;
 /// sections) or with the request.
 ///
 /// ```
-/// # fn demo(ko: &[u8], btf: &[u8]) -> kbtf_btf::Result<()> {
-/// let with_btf = kbtf_btf::embed::set_sections(ko, &[(".BTF", btf)])?;
+/// use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
+///
+/// let x86_64 = ElfInfo {
+///     is_64: true,
+///     endian: object::Endianness::Little,
+///     machine: object::elf::EM_X86_64.0,
+///     flags: 0,
+///     os_abi: 0,
+///     abi_version: 0,
+/// };
+/// let elf = btf_object(b"old", &x86_64)?;
+/// let new = set_sections(&elf, &[(".BTF", b"new, longer"), (".BTF.base", b"base")])?;
 /// // Writing the same bytes again changes nothing.
-/// assert_eq!(kbtf_btf::embed::set_sections(&with_btf, &[(".BTF", btf)])?, with_btf);
-/// # Ok(()) }
+/// assert_eq!(set_sections(&new, &[(".BTF", b"new, longer")])?, new);
+/// # Ok::<(), kbtf_btf::Error>(())
 /// ```
 pub fn set_sections(elf: &[u8], sections: &[(&str, &[u8])]) -> Result<Vec<u8>> {
     let layout = Layout::parse(elf)?;
