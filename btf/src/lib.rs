@@ -16,6 +16,7 @@
 pub mod atomic;
 mod btf;
 pub mod dump;
+pub mod embed;
 mod endian;
 mod error;
 pub mod header;
