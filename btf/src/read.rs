@@ -38,6 +38,15 @@ impl Btf {
                 header.type_off, header.type_len
             )));
         }
+        // libbpf's rule: the type section ends where the string section may
+        // start. Without it, one byte could be read both as a type and as a
+        // string, and the rewrite (which separates them) would differ.
+        if header.type_off as u64 + header.type_len as u64 > header.str_off as u64 {
+            return Err(Error::BadHeader(format!(
+                "type section at {} + {} overlaps the string section at {} + {}",
+                header.type_off, header.type_len, header.str_off, header.str_len
+            )));
+        }
         let types = section("type section", header.type_off, header.type_len)?;
         let strs = section("string section", header.str_off, header.str_len)?;
         let layout = match header.layout {
