@@ -15,12 +15,16 @@
 
 pub mod atomic;
 mod btf;
+pub mod check;
 pub mod dump;
 mod endian;
 mod error;
+mod flatten;
 pub mod header;
 mod ids;
 pub mod input;
+#[cfg(target_os = "linux")]
+pub mod kernel;
 mod kind;
 mod read;
 pub mod record;

@@ -19,6 +19,16 @@ impl Btf {
 
     /// Parses a blob as split BTF over `base` (or as base BTF when `base` is `None`).
     pub fn parse_split(blob: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
+        let btf = Btf::parse_split_unresolved(blob, base)?;
+        btf.check_references()?;
+        Ok(btf)
+    }
+
+    /// Like [`Btf::parse_split`], but without checking that type ids and
+    /// string offsets resolve: for `check`, which reports those the way the
+    /// kernel does, after the per-record rules. Views may not follow such a
+    /// BTF's references blindly.
+    pub(crate) fn parse_split_unresolved(blob: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
         let header = Header::parse(blob)?;
         let data = &blob[header.hdr_len as usize..];
         let section = |what: &'static str, off: u32, len: u32| -> Result<&[u8]> {
@@ -74,7 +84,6 @@ impl Btf {
         btf.strings = StringTable::from_bytes(strs.to_vec());
         header.endian.read_words(types, &mut btf.words);
         btf.index_records(header.hdr_len as usize + header.type_off as usize)?;
-        btf.check_references()?;
         Ok(btf)
     }
 

@@ -9,95 +9,14 @@
 
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
+mod fixtures;
 
 use std::sync::Arc;
 
+use fixtures::every_kind;
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::record::{str_off_slots, type_id_slots};
-use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
-
-/// A base BTF with one record of every kind (and a bitfield struct), small
-/// enough to cut at every byte.
-fn every_kind() -> Btf {
-    let mut b = Btf::new();
-    let s = |b: &mut Btf, name: &str| b.add_str(name.as_bytes()).unwrap();
-    let info = Info::new;
-    let int = s(&mut b, "int");
-    let t_int = b
-        .add_type(int, info(Kind::Int, false, 0), 4, &[0x0100_0020])
-        .unwrap();
-    let t_ptr = b
-        .add_type(StrOff(0), info(Kind::Ptr, false, 0), t_int.0, &[])
-        .unwrap();
-    b.add_type(StrOff(0), info(Kind::Array, false, 0), 0, &[1, 1, 4])
-        .unwrap();
-    let (st, a, p) = (s(&mut b, "s"), s(&mut b, "a"), s(&mut b, "p"));
-    b.add_type(
-        st,
-        info(Kind::Struct, false, 2),
-        16,
-        &[a.0, t_int.0, 0, p.0, t_ptr.0, 64],
-    )
-    .unwrap();
-    let (bits, lo, hi) = (s(&mut b, "bits"), s(&mut b, "lo"), s(&mut b, "hi"));
-    b.add_type(
-        bits,
-        info(Kind::Struct, true, 2),
-        4,
-        &[lo.0, t_int.0, 3 << 24, hi.0, t_int.0, 5 << 24 | 3],
-    )
-    .unwrap();
-    let (un, x) = (s(&mut b, "u"), s(&mut b, "x"));
-    b.add_type(un, info(Kind::Union, false, 1), 4, &[x.0, t_int.0, 0])
-        .unwrap();
-    let (en, ea, eb) = (s(&mut b, "e"), s(&mut b, "A"), s(&mut b, "B"));
-    b.add_type(en, info(Kind::Enum, false, 2), 4, &[ea.0, 0, eb.0, 1])
-        .unwrap();
-    let fwd = s(&mut b, "f");
-    b.add_type(fwd, info(Kind::Fwd, true, 0), 0, &[]).unwrap();
-    let td = s(&mut b, "t");
-    b.add_type(td, info(Kind::Typedef, false, 0), t_int.0, &[])
-        .unwrap();
-    for k in [Kind::Volatile, Kind::Const, Kind::Restrict] {
-        let target = if k == Kind::Restrict { t_ptr } else { t_int };
-        b.add_type(StrOff(0), info(k, false, 0), target.0, &[])
-            .unwrap();
-    }
-    let proto = b
-        .add_type(
-            StrOff(0),
-            info(Kind::FuncProto, false, 2),
-            t_int.0,
-            &[x.0, t_int.0, 0, 0],
-        )
-        .unwrap();
-    let func = s(&mut b, "fn");
-    let t_func = b
-        .add_type(func, info(Kind::Func, false, 1), proto.0, &[])
-        .unwrap();
-    let var = s(&mut b, "v");
-    let t_var = b
-        .add_type(var, info(Kind::Var, false, 0), t_int.0, &[1])
-        .unwrap();
-    let data = s(&mut b, ".data");
-    b.add_type(data, info(Kind::Datasec, false, 1), 4, &[t_var.0, 0, 4])
-        .unwrap();
-    let float = s(&mut b, "float");
-    b.add_type(float, info(Kind::Float, false, 0), 4, &[])
-        .unwrap();
-    let tag = s(&mut b, "tag");
-    b.add_type(tag, info(Kind::DeclTag, false, 0), t_func.0, &[0])
-        .unwrap();
-    let tt = b
-        .add_type(tag, info(Kind::TypeTag, false, 0), t_int.0, &[])
-        .unwrap();
-    b.add_type(StrOff(0), info(Kind::Ptr, false, 0), tt.0, &[])
-        .unwrap();
-    let (e64, c) = (s(&mut b, "e64"), s(&mut b, "C"));
-    b.add_type(e64, info(Kind::Enum64, true, 1), 8, &[c.0, 1, 0x100])
-        .unwrap();
-    b
-}
+use kbtf_btf::{Btf, Kind, StrOff, TypeId};
 
 fn corpus_vmlinux(corpus: &corpus::Corpus) -> Arc<Btf> {
     Arc::new(Btf::from_file(corpus.vmlinux()).unwrap())
@@ -326,6 +245,8 @@ fn fuzz(blob: &[u8], base: Option<&Arc<Btf>>, seed: u64, rounds: usize, what: &s
         let mut b = blob.to_vec();
         let header_intact = mutate(&mut rng, &mut b, &pristine);
         let what = format!("{what} mutant {round} (seed {seed:#x})");
+        // The checker takes any blob, parsed or not, without panicking.
+        let _ = kbtf_btf::check::check_blob(&b, base);
         let Ok(btf) = Btf::parse_split(&b, base.cloned()) else {
             continue;
         };
