@@ -59,8 +59,13 @@ impl KernelReject {
 
 impl fmt::Display for KernelReject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let err = std::io::Error::from_raw_os_error(self.errno);
-        write!(f, "the kernel refused the BTF: {err}")?;
+        // ENOTSUPP (524) is kernel-internal; libc has no name for it.
+        if self.errno == 524 {
+            write!(f, "the kernel refused the BTF: ENOTSUPP (524)")?;
+        } else {
+            let err = std::io::Error::from_raw_os_error(self.errno);
+            write!(f, "the kernel refused the BTF: {err}")?;
+        }
         match self.reason() {
             "" => Ok(()),
             reason => write!(f, ": {}", reason.trim()),
