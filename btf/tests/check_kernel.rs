@@ -943,3 +943,210 @@ fn random_damage_agrees_with_the_kernel() {
     }
     println!("{asked} mutants: checker and kernel agree ({refused} refused by both)");
 }
+
+/// The same with a real module: xt_policy.ko merged with the corpus vmlinux,
+/// damaged only in the module's records, so the damage meets the shapes
+/// real kernel types have.
+#[test]
+fn random_damage_to_a_real_module_agrees_with_the_kernel() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let base = Arc::new(Btf::from_file(corpus.vmlinux()).unwrap());
+    let module = Btf::from_file_split(corpus.module("xt_policy.ko"), Some(base.clone())).unwrap();
+    let merged = module.flatten().to_bytes_endian(kbtf_btf::Endian::NATIVE);
+    // The module's records are the last ones of the merged type section.
+    let module_words: usize = module.own_types().map(|t| t.words().len()).sum();
+    let types_end = 24 + get(&merged, 12) as usize;
+    let first = types_end - 4 * module_words;
+    let mut rng = Rng(0x6d6f64);
+    let (mut asked, mut refused) = (0, 0);
+    // Few rounds: a refusal near the end of a vmlinux-sized BTF comes with a
+    // log of every type, which takes the kernel about 0.4 s to write.
+    for round in 0..40 {
+        let mut b = merged.clone();
+        for _ in 0..1 + rng.next() % 2 {
+            let at = first + (rng.next() as usize % module_words) * 4;
+            if rng.next() % 2 == 0 {
+                b[at + rng.next() as usize % 4] ^= 1 << (rng.next() % 8);
+            } else {
+                let w = [0, 1, 2, 8, 64, 0xffff_ffff, 0x0100_0000][rng.next() as usize % 7];
+                set(&mut b, at, w);
+            }
+        }
+        let findings = check_blob(&b, None);
+        let Some(verdict) = kernel_verdict(&b) else {
+            return;
+        };
+        asked += 1;
+        match (findings.first(), verdict) {
+            (None, Ok(())) => {}
+            (Some(f), Err(r)) => {
+                refused += 1;
+                let (_, line) = kernel_failure(&r.log);
+                assert!(
+                    line.contains(&f.message),
+                    "mutant {round}: the kernel says {line:?}, the checker {f}"
+                );
+            }
+            (None, Err(r)) => panic!(
+                "mutant {round}: the checker missed {:?}",
+                kernel_failure(&r.log).1
+            ),
+            (Some(f), Ok(())) => {
+                panic!("mutant {round}: the kernel accepts, the checker says {f}")
+            }
+        }
+    }
+    println!("{asked} mutants of xt_policy.ko + vmlinux: checker and kernel agree ({refused} refused by both)");
+}
+
+/// Small BTFs of random records, each shaped like its kind (names where
+/// names go, ids among the BTF's own, sizes and offsets that matter), now
+/// and then with a word of noise: the checker and the kernel must agree on
+/// each. Unlike damage to a sound BTF, these reach the reference rules
+/// (loops, members, arrays, prototypes, tags) in many combinations.
+#[test]
+fn random_small_btf_agrees_with_the_kernel() {
+    let mut rng = Rng(0x72616e64);
+    let (mut asked, mut refused) = (0, 0);
+    for round in 0..30_000 {
+        let blob = random_btf(&mut rng);
+        let findings = check_blob(&blob, None);
+        let Some(verdict) = kernel_verdict(&blob) else {
+            return;
+        };
+        asked += 1;
+        match (findings.first(), verdict) {
+            (None, Ok(())) => {}
+            (Some(f), Err(r)) => {
+                refused += 1;
+                let (_, line) = kernel_failure(&r.log);
+                assert!(
+                    line.contains(&f.message),
+                    "btf {round}: the kernel says {line:?}, the checker {f}\n{}",
+                    r.log
+                );
+            }
+            (None, Err(r)) => panic!("btf {round}: the checker missed\n{}", r.log),
+            (Some(f), Ok(())) => panic!("btf {round}: the kernel accepts, the checker says {f}"),
+        }
+    }
+    println!("{asked} random BTFs: checker and kernel agree ({refused} refused by both)");
+    assert!(
+        refused > asked / 10 && refused < asked * 9 / 10,
+        "a generator this lopsided tests little"
+    );
+}
+
+fn random_btf(rng: &mut Rng) -> Vec<u8> {
+    let mut b = Btf::new();
+    let a = s(&mut b, "a");
+    let sec = s(&mut b, ".d s");
+    let n = 1 + rng.next() % 6;
+    let mut r = |m: u64| rng.next() % m;
+    let mut records = Vec::new();
+    for _ in 0..n {
+        let kind = Kind::from_raw(1 + r(19) as u8);
+        let id = |r: &mut dyn FnMut(u64) -> u64| r(n + 1) as u32;
+        let one_of = |r: &mut dyn FnMut(u64) -> u64, v: &[u32]| v[r(v.len() as u64) as usize];
+        let vlen = r(3) as u32;
+        let (name, kflag, size, rest): (u32, bool, u32, Vec<u32>) = match kind {
+            Kind::Int => (
+                a,
+                false,
+                one_of(&mut r, &[1, 4, 8]),
+                vec![one_of(&mut r, &[0x0100_0020, 8, 64, 3])],
+            ),
+            Kind::Ptr | Kind::Const | Kind::Volatile | Kind::Restrict => {
+                (0, false, id(&mut r), vec![])
+            }
+            Kind::Typedef | Kind::TypeTag => (a, false, id(&mut r), vec![]),
+            Kind::Array => (
+                0,
+                false,
+                0,
+                vec![
+                    id(&mut r),
+                    id(&mut r),
+                    one_of(&mut r, &[0, 1, 4, 0x4000_0001]),
+                ],
+            ),
+            Kind::Struct | Kind::Union => {
+                let kflag = r(4) == 0;
+                let mut m = Vec::new();
+                for _ in 0..vlen {
+                    let off = one_of(&mut r, &[0, 8, 32, 64]);
+                    let bits = if kflag {
+                        one_of(&mut r, &[0, 3, 32]) << 24
+                    } else {
+                        0
+                    };
+                    m.extend([one_of(&mut r, &[0, a]), id(&mut r), off | bits]);
+                }
+                (
+                    one_of(&mut r, &[0, a]),
+                    kflag,
+                    one_of(&mut r, &[0, 4, 8, 16]),
+                    m,
+                )
+            }
+            Kind::Enum => (a, false, 4, (0..vlen).flat_map(|i| [a, i]).collect()),
+            Kind::Enum64 => (a, false, 8, (0..vlen).flat_map(|i| [a, i, 0]).collect()),
+            Kind::Fwd => (a, r(2) == 0, 0, vec![]),
+            Kind::Func => (a, false, id(&mut r), vec![]),
+            Kind::FuncProto => {
+                let p = (0..vlen)
+                    .flat_map(|_| [one_of(&mut r, &[0, a]), id(&mut r)])
+                    .collect();
+                (0, false, id(&mut r), p)
+            }
+            Kind::Var => (a, false, id(&mut r), vec![r(2) as u32]),
+            Kind::Datasec => {
+                let v = (0..vlen)
+                    .flat_map(|_| {
+                        [
+                            id(&mut r),
+                            one_of(&mut r, &[0, 4, 8]),
+                            one_of(&mut r, &[4, 8]),
+                        ]
+                    })
+                    .collect();
+                (sec, false, one_of(&mut r, &[4, 8, 16]), v)
+            }
+            Kind::Float => (a, false, one_of(&mut r, &[4, 8]), vec![]),
+            Kind::DeclTag => (
+                a,
+                false,
+                id(&mut r),
+                vec![one_of(&mut r, &[u32::MAX, 0, 1])],
+            ),
+            Kind::Unknown(_) => unreachable!(),
+        };
+        let vlen = match kind {
+            Kind::Struct
+            | Kind::Union
+            | Kind::Enum
+            | Kind::Enum64
+            | Kind::FuncProto
+            | Kind::Datasec => vlen,
+            Kind::Func => r(2) as u32,
+            _ => 0,
+        };
+        let mut words = vec![name, Info::new(kind, kflag, vlen).0, size];
+        words.extend(rest);
+        records.push(words);
+    }
+    // Now and then a word of noise.
+    if r(10) == 0 {
+        let rec = r(records.len() as u64) as usize;
+        let w = r(records[rec].len() as u64) as usize;
+        if w != 1 {
+            records[rec][w] = [0, 1, 7, u32::MAX][r(4) as usize];
+        }
+    }
+    for words in &records {
+        b.add_record(words).unwrap();
+    }
+    b.to_bytes()
+}

@@ -279,7 +279,8 @@ fn datasec(btf: &Btf, t: TypeRef<'_>) -> Verdict {
         if v.size == 0 || v.size > size {
             return fail(RULE, "Invalid size");
         }
-        last_end = v.offset as u64 + v.size as u64;
+        // The kernel adds in 32 bits: an end past u32::MAX wraps to a small one.
+        last_end = v.offset.wrapping_add(v.size) as u64;
         if last_end > size as u64 {
             return fail(RULE, "Invalid offset+size");
         }

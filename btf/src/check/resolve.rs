@@ -365,8 +365,10 @@ impl<'a> Resolver<'a> {
             let Some(var) = self.get(v.type_id).filter(|v| v.kind() == Kind::Var) else {
                 return Err((RULE, "Not a VAR kind member".into()));
             };
+            // Unlike a struct's member, the kernel does not come back to an
+            // entry whose VAR it had to resolve first: its size goes unchecked.
             if self.must_push(mode, v.type_id) {
-                return Ok(Step::Push(v.type_id, i));
+                return Ok(Step::Push(v.type_id, i + 1));
             }
             let Some((_, size)) = self.size_of(var.type_id()) else {
                 return Err((RULE, "Invalid type".into()));
@@ -453,7 +455,9 @@ impl<'a> Resolver<'a> {
 
     /// The kernel's `btf_type_id_size`: the sized type `id` stands for
     /// (through modifiers and VAR) and its size; `None` for void, FWD,
-    /// FUNC, FUNC_PROTO, DECL_TAG, or an array whose size does not fit.
+    /// FUNC, FUNC_PROTO, DECL_TAG. Like the kernel it goes by what has been
+    /// resolved so far: an array not yet resolved has size 0, a modifier not
+    /// yet resolved stands for nothing.
     fn size_of(&self, id: TypeId) -> Option<(TypeRef<'a>, u32)> {
         self.size_of_depth(id, 0)
     }
@@ -470,12 +474,15 @@ impl<'a> Resolver<'a> {
                 | Kind::Datasec
                 | Kind::Float => return Some((t, t.size())),
                 Kind::Ptr => return Some((t, PTR_SIZE)),
-                Kind::Array if depth < MAX_DEPTH => {
+                Kind::Array if !self.resolved(id) || depth >= MAX_DEPTH => return Some((t, 0)),
+                Kind::Array => {
                     let a = t.array().expect("an ARRAY record");
-                    let (_, elem) = self.size_of_depth(a.elem_type, depth + 1)?;
-                    return elem.checked_mul(a.nelems).map(|s| (t, s));
+                    let elem = self
+                        .size_of_depth(a.elem_type, depth + 1)
+                        .map_or(0, |(_, s)| s);
+                    return Some((t, elem.wrapping_mul(a.nelems)));
                 }
-                k if k.is_modifier() || k == Kind::Var => id = t.type_id(),
+                k if (k.is_modifier() || k == Kind::Var) && self.resolved(id) => id = t.type_id(),
                 _ => return None,
             }
         }
