@@ -1,5 +1,6 @@
-//! Parsing and writing real kernel BTF: the corpus vmlinux as base BTF, and a
-//! large module as split BTF over it. Skips (with a message) without the corpus.
+//! Parsing, writing and checking real kernel BTF: the corpus vmlinux as base
+//! BTF, and a large module as split BTF over it. Skips (with a message)
+//! without the corpus.
 
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
@@ -8,6 +9,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kbtf_btf::check::check;
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 
@@ -43,6 +45,8 @@ fn parse_and_write(c: &mut Criterion) {
         b.iter(|| Btf::parse(black_box(&vmlinux)).unwrap())
     });
     g.bench_function("write", |b| b.iter(|| black_box(&base).to_bytes()));
+    // The kernel's loader rules, for comparison with parsing.
+    g.bench_function("check", |b| b.iter(|| check(black_box(&base))));
     g.finish();
 
     let mut g = c.benchmark_group(MODULE);

@@ -23,7 +23,10 @@ fn kernel_verdict(blob: &[u8]) -> Option<Result<(), KernelReject>> {
         Ok(_fd) => Some(Ok(())),
         Err(r) if r.is_unavailable() => {
             static ONCE: std::sync::Once = std::sync::Once::new();
-            ONCE.call_once(|| eprintln!("skipping the kernel half: BPF_BTF_LOAD gives {r}"));
+            ONCE.call_once(|| {
+                let err = std::io::Error::from_raw_os_error(r.errno);
+                eprintln!("skipping the kernel half: BPF_BTF_LOAD is not available here ({err})")
+            });
             None
         }
         Err(r) => Some(Err(r)),
