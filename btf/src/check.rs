@@ -100,9 +100,8 @@ pub fn check_blob(blob: &[u8], base: Option<&Arc<Btf>>) -> Vec<Finding> {
 /// that record's common part, in the kernel's order.
 fn record_failure(blob: &[u8], base: Option<&Arc<Btf>>, e: Error) -> Vec<Finding> {
     let at = match &e {
-        Error::UnknownKind { offset, .. }
-        | Error::BadType { offset, .. }
-        | Error::Truncated { offset, .. } => *offset,
+        Error::UnknownKind { offset, .. } | Error::BadType { offset, .. } => *offset,
+        Error::Truncated { what, offset, .. } if *what == "type record" => *offset,
         _ => return vec![parse_finding(e)],
     };
     // The same blob with its type section ending where the bad record starts.
