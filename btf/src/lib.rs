@@ -15,13 +15,17 @@
 
 pub mod atomic;
 mod btf;
+pub mod check;
 pub mod dump;
 pub mod embed;
 mod endian;
 mod error;
+mod flatten;
 pub mod header;
 mod ids;
 pub mod input;
+#[cfg(target_os = "linux")]
+pub mod kernel;
 mod kind;
 mod read;
 pub mod record;

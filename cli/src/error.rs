@@ -12,6 +12,11 @@ pub enum Error {
     /// Writing an output (a file, or `<stdout>`).
     #[error("{}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+    /// The input is wrong in ways already reported on stdout.
+    #[error("{0}")]
+    Rejected(String),
+    #[error("{0}")]
+    Other(String),
 }
 
 impl Error {

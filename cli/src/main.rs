@@ -6,6 +6,7 @@
 //! `resolve_btfids`, invoked through a symlink of that name) are chosen from
 //! argv[0] in [`main`] before kbtf's own parser runs.
 
+mod check;
 mod dump;
 mod error;
 
@@ -31,6 +32,8 @@ struct Cli {
 enum Command {
     /// Print the types of a BTF file, as `bpftool btf dump file` does
     Dump(dump::Args),
+    /// Check BTF against the rules the kernel's BTF loader enforces
+    Check(check::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Dump(args) => dump::run(args),
+        Command::Check(args) => check::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
