@@ -233,3 +233,14 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
         has_btf_base,
     })
 }
+
+/// The BTF of an ELF file's `.BTF.base` section (the distilled base of an
+/// out-of-tree module), if it has one. Upstream resolves against it instead of `--btf_base`.
+pub fn distilled_base(data: &[u8]) -> Result<Option<kbtf_btf::Btf>> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(data)?;
+    let Some(sec) = file.section_by_name(".BTF.base") else {
+        return Ok(None);
+    };
+    Ok(Some(kbtf_btf::Btf::parse(&sec.uncompressed_data()?)?))
+}

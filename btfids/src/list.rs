@@ -8,6 +8,8 @@ use crate::Result;
 /// One `__BTF_ID__` symbol and the entry at its slot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdEntry {
+    /// Index in [`IdsElf::symbols`].
+    pub symbol: usize,
     pub kind: IdKind,
     pub name: String,
     /// The set it is a member of.
@@ -36,6 +38,7 @@ pub fn entries(elf: &IdsElf) -> Result<Vec<IdEntry>> {
                 None
             };
             IdEntry {
+                symbol: i,
                 kind: sym.kind,
                 name: sym.name_str().into_owned(),
                 set: set.map(|s| s.name.clone()),

@@ -164,16 +164,24 @@ pub fn resolve(elf: &IdsElf, btf: &Btf, earlier: &[&Btf]) -> Result<Outcome> {
     })
 }
 
-/// `--patch_btfids`: the ELF file with `blob` as its `.BTF_ids`, which must be as long.
-pub fn patch_section(elf: &IdsElf, blob: &[u8]) -> Result<Vec<u8>> {
-    if blob.len() as u64 != elf.section.size {
+/// `--patch_btfids`: the ELF file `data` with `blob` as its `.BTF_ids`,
+/// which must be as long. Nothing else changes (no symbol table needed).
+pub fn patch_section(data: &[u8], blob: &[u8]) -> Result<Vec<u8>> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(data)?;
+    let section = file
+        .section_by_name(crate::elf::BTF_IDS_SECTION)
+        .ok_or(Error::NoBtfIdsSection)?;
+    let (off, size) = section
+        .file_range()
+        .ok_or_else(|| Error::Elf(".BTF_ids has no contents in the file".into()))?;
+    if blob.len() as u64 != size {
         return Err(Error::SizeMismatch {
-            section: elf.section.size,
+            section: size,
             blob: blob.len() as u64,
         });
     }
-    let mut out = elf.data.to_vec();
-    let off = elf.section.offset as usize;
-    out[off..off + blob.len()].copy_from_slice(blob);
+    let mut out = data.to_vec();
+    out[off as usize..(off + size) as usize].copy_from_slice(blob);
     Ok(out)
 }
