@@ -234,13 +234,13 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
     })
 }
 
-/// The BTF of an ELF file's `.BTF.base` section (the distilled base of an
-/// out-of-tree module), if it has one. Upstream resolves against it instead of `--btf_base`.
-pub fn distilled_base(data: &[u8]) -> Result<Option<kbtf_btf::Btf>> {
+/// The contents of an ELF file's `.BTF.base` section (the distilled base of
+/// an out-of-tree module), if it has one. Upstream resolves against it instead of `--btf_base`.
+pub fn distilled_base_blob(data: &[u8]) -> Result<Option<std::borrow::Cow<'_, [u8]>>> {
     use object::{Object, ObjectSection};
     let file = object::File::parse(data)?;
     let Some(sec) = file.section_by_name(".BTF.base") else {
         return Ok(None);
     };
-    Ok(Some(kbtf_btf::Btf::parse(&sec.uncompressed_data()?)?))
+    Ok(Some(sec.uncompressed_data()?))
 }

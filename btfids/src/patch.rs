@@ -3,10 +3,9 @@
 //! set8, stably), and move every member symbol to the slot its entry now
 //! occupies, so that the next run finds each symbol at its own entry.
 
-use kbtf_btf::Btf;
-
 use crate::elf::IdsElf;
 use crate::layout::Layout;
+use crate::names::TypeNames;
 use crate::recover;
 use crate::resolve::{resolve_names, Resolved};
 use crate::{Error, Result};
@@ -62,10 +61,10 @@ impl Outcome {
 /// Resolves `.BTF_ids` of `elf` against `btf`. `earlier` are BTFs that may
 /// have produced ids already in the section (such as the file's own `.BTF`
 /// when `btf` is a new one); `btf` itself is tried first.
-pub fn resolve(elf: &IdsElf, btf: &Btf, earlier: &[&Btf]) -> Result<Outcome> {
+pub fn resolve(elf: &IdsElf, btf: &dyn TypeNames, earlier: &[&dyn TypeNames]) -> Result<Outcome> {
     let layout = Layout::new(elf)?;
     let sec = elf.section_bytes();
-    let Resolved { ids, mut warnings } = resolve_names(&elf.symbols, btf);
+    let Resolved { ids, mut warnings } = resolve_names(&elf.symbols, btf)?;
 
     let need_recovery = layout
         .sets
@@ -74,8 +73,8 @@ pub fn resolve(elf: &IdsElf, btf: &Btf, earlier: &[&Btf]) -> Result<Outcome> {
     let earlier_ids: Vec<Vec<u32>> = if need_recovery {
         earlier
             .iter()
-            .map(|b| resolve_names(&elf.symbols, b).ids)
-            .collect()
+            .map(|b| resolve_names(&elf.symbols, *b).map(|r| r.ids))
+            .collect::<kbtf_btf::Result<_>>()?
     } else {
         Vec::new()
     };

@@ -6,9 +6,10 @@
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
 
-use kbtf_btf::{Btf, Kind};
+use kbtf_btf::Kind;
 
 use crate::elf::IdSymbol;
+use crate::names::TypeNames;
 use crate::symbol::IdKind;
 
 /// The id each symbol's name resolves to (0: unresolved, or a set), and the warnings.
@@ -32,7 +33,7 @@ fn slot_of(kind: Kind) -> Option<usize> {
 }
 
 /// Resolves the names of `symbols` against `btf` (and its base).
-pub fn resolve_names(symbols: &[IdSymbol], btf: &Btf) -> Resolved {
+pub fn resolve_names(symbols: &[IdSymbol], btf: &dyn TypeNames) -> kbtf_btf::Result<Resolved> {
     // Per kind: name -> index of the unique name; its id.
     let mut names: [HashMap<&[u8], usize, FxBuildHasher>; 4] = Default::default();
     let mut unique: Vec<(IdKind, &[u8], u32)> = Vec::new();
@@ -56,20 +57,13 @@ pub fn resolve_names(symbols: &[IdSymbol], btf: &Btf) -> Resolved {
 
     let mut warnings = Vec::new();
     if !unique.is_empty() {
-        for id in btf.all_ids() {
-            if remaining.iter().all(|&r| r == 0) {
-                break;
-            }
-            let Some(t) = btf.type_by_id(id) else { break };
-            let Some(k) = slot_of(t.kind()) else { continue };
+        btf.visit(&mut |id, kind, name| {
+            let Some(k) = slot_of(kind) else { return true };
             if remaining[k] == 0 {
-                continue;
+                return true;
             }
-            let Some(name) = btf.str_at(t.name_off()) else {
-                continue;
-            };
             let Some(&u) = names[k].get(name) else {
-                continue;
+                return true;
             };
             let entry = &mut unique[u];
             if entry.2 != 0 {
@@ -77,20 +71,21 @@ pub fn resolve_names(symbols: &[IdSymbol], btf: &Btf) -> Resolved {
                     "multiple IDs found for '{}': {}, {} - using {}",
                     String::from_utf8_lossy(name),
                     entry.2,
-                    id.0,
+                    id,
                     entry.2
                 ));
             } else {
-                entry.2 = id.0;
+                entry.2 = id;
                 remaining[k] -= 1;
             }
-        }
+            remaining.iter().any(|&r| r != 0)
+        })?;
     }
-    Resolved {
+    Ok(Resolved {
         ids: of_symbol
             .into_iter()
             .map(|u| u.map_or(0, |u| unique[u].2))
             .collect(),
         warnings,
-    }
+    })
 }

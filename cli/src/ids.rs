@@ -32,7 +32,7 @@ pub fn run(args: Args) -> Result<(), Error> {
         None => None,
     };
     let resolved = match btf_blob(&data).and_then(|b| Btf::parse_split(&b, base)) {
-        Ok(btf) => Some(resolve_names(&elf.symbols, &btf).ids),
+        Ok(btf) => Some(resolve_names(&elf.symbols, &btf)?.ids),
         Err(e) => {
             eprintln!(
                 "kbtf: {}: no resolved ids: {e}{}",

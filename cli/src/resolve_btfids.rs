@@ -19,8 +19,8 @@ use std::sync::Arc;
 use kbtf_btf::atomic::write_file_atomic;
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
-use kbtf_btfids::elf::distilled_base;
-use kbtf_btfids::{patch_section, resolve, Error as IdsError, IdsElf};
+use kbtf_btfids::elf::distilled_base_blob;
+use kbtf_btfids::{patch_section, resolve, BtfNames, Error as IdsError, IdsElf, TypeNames};
 
 use crate::Error;
 
@@ -229,36 +229,54 @@ pub fn run(o: &Options) -> Result<(), Error> {
     };
 
     // A distilled .BTF.base in the file replaces --btf_base, as upstream does.
-    let distilled = distilled_base(&data).map_err(|e| e.in_file(&o.elf))?;
-    let base = match (distilled, &o.btf_base) {
-        (Some(d), _) => Some(Arc::new(d)),
-        (None, Some(b)) => Some(Arc::new(Btf::from_file(b)?)),
-        (None, None) => None,
+    let base_file = match &o.btf_base {
+        Some(b) => Some(FileBytes::open(b).map_err(|e| IdsError::from(e).in_file(b))?),
+        None => None,
     };
-    let own_btf = || -> Result<Btf, kbtf_btf::Error> {
-        Btf::parse_split(&btf_blob(&data)?, base.clone()).map_err(|e| e.in_file(&o.elf))
+    let (base_blob, base_path) = match distilled_base_blob(&data).map_err(|e| e.in_file(&o.elf))? {
+        Some(blob) => (Some(blob), o.elf.as_path()),
+        None => match (&base_file, &o.btf_base) {
+            (Some(f), Some(path)) => (
+                Some(btf_blob(f).map_err(|e| e.in_file(path))?),
+                path.as_path(),
+            ),
+            _ => (None, o.elf.as_path()),
+        },
     };
+    let base_names = match &base_blob {
+        Some(b) => Some(BtfNames::parse(b, None).map_err(|e| e.in_file(base_path))?),
+        None => None,
+    };
+    let own_blob = btf_blob(&data).map_err(|e| e.in_file(&o.elf));
 
     match &o.btf {
         None => {
             let Some(elf) = elf else { return Ok(()) };
-            let btf = own_btf()?;
-            let outcome = resolve(&elf, &btf, &[]).map_err(|e| e.in_file(&o.elf))?;
+            let own_blob = own_blob?;
+            let names =
+                BtfNames::parse(&own_blob, base_names.as_ref()).map_err(|e| e.in_file(&o.elf))?;
+            let outcome = resolve(&elf, &names, &[]).map_err(|e| e.in_file(&o.elf))?;
             report(o, &outcome)?;
             if outcome.moves.is_empty() && outcome.section == elf.section_bytes() {
                 return Ok(());
             }
             let out = outcome.apply(&elf);
-            drop(elf);
-            drop(data);
             write_file_atomic(&in_place_target(&o.elf)?, &out)?;
         }
         Some(btf_path) => {
-            let btf = Btf::from_file_split(btf_path, base.clone())?;
+            let base = match &base_blob {
+                Some(b) => Some(Arc::new(Btf::parse(b).map_err(|e| e.in_file(base_path))?)),
+                None => None,
+            };
+            let btf = Btf::from_file_split(btf_path, base)?;
             if let Some(elf) = elf {
                 // The file's own .BTF, if any, may be what produced ids already there.
-                let earlier: Vec<Btf> = own_btf().ok().into_iter().collect();
-                let earlier: Vec<&Btf> = earlier.iter().collect();
+                let own_blob = own_blob.ok();
+                let own = own_blob
+                    .as_deref()
+                    .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
+                let earlier: Vec<&dyn TypeNames> =
+                    own.iter().map(|n| n as &dyn TypeNames).collect();
                 let outcome = resolve(&elf, &btf, &earlier).map_err(|e| e.in_file(&o.elf))?;
                 report(o, &outcome)?;
                 write_file_atomic(&suffixed(&o.elf, ".BTF_ids"), &outcome.section)?;

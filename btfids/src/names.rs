@@ -1,0 +1,161 @@
+//! The names of a BTF's types, read straight from the blob: resolving ids
+//! needs only each type's id, kind and name, so [`BtfNames`] walks the type
+//! section in place (no copy, no index) and reads names from the string
+//! section(s). Every read is bounds-checked; a truncated record is an error.
+//!
+//! Both [`BtfNames`] and [`kbtf_btf::Btf`] are a [`TypeNames`].
+
+use kbtf_btf::header::Header;
+use kbtf_btf::record::{record_words, COMMON_WORDS};
+use kbtf_btf::{Btf, Endian, Error, Info, Kind, KindLayout};
+
+/// What id resolution reads of a BTF: every type, base types first, in id order.
+pub trait TypeNames {
+    /// Calls `f(id, kind, name)` for every type from id 1 until it returns `false`.
+    fn visit(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<(), Error>;
+}
+
+impl TypeNames for Btf {
+    fn visit(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<(), Error> {
+        for id in self.all_ids() {
+            let t = self.get(id)?;
+            if !f(
+                id.0,
+                t.kind(),
+                self.str_at(t.name_off()).unwrap_or_default(),
+            ) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A BTF blob (base or split) viewed for its type names.
+pub struct BtfNames<'a> {
+    base: Option<&'a BtfNames<'a>>,
+    endian: Endian,
+    layout: Option<Vec<KindLayout>>,
+    types: &'a [u8],
+    strs: &'a [u8],
+    start_id: u32,
+    start_str: u32,
+    /// The number of own types, counted when first needed (by a split BTF on top).
+    count: std::sync::OnceLock<Result<u32, String>>,
+}
+
+impl<'a> BtfNames<'a> {
+    /// Reads the header and finds the sections; counts the types.
+    pub fn parse(blob: &'a [u8], base: Option<&'a BtfNames<'a>>) -> Result<BtfNames<'a>, Error> {
+        let h = Header::parse(blob)?;
+        let data = &blob[h.hdr_len as usize..];
+        let section = |what: &'static str, off: u32, len: u32| {
+            data.get(off as usize..off as usize + len as usize)
+                .ok_or(Error::Truncated {
+                    what,
+                    offset: h.hdr_len as usize + off as usize,
+                    need: len as usize,
+                    len: blob.len(),
+                })
+        };
+        let types = section("type section", h.type_off, h.type_len)?;
+        let strs = section("string section", h.str_off, h.str_len)?;
+        let layout = match h.layout {
+            Some((off, len)) if len > 0 => Some(
+                section("kind layout section", off, len)?
+                    .chunks_exact(4)
+                    .map(|c| KindLayout {
+                        info_sz: c[0],
+                        elem_sz: c[1],
+                        flags: h.endian.read_u16([c[2], c[3]]),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let start_id = match base {
+            Some(b) => b.type_count()?,
+            None => 1,
+        };
+        Ok(BtfNames {
+            base,
+            endian: h.endian,
+            layout,
+            types,
+            strs,
+            start_id,
+            start_str: base.map_or(0, |b| b.start_str + b.strs.len() as u32),
+            count: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// One past the last type id, base included (libbpf's `btf__type_cnt`).
+    pub fn type_count(&self) -> Result<u32, Error> {
+        let n = self
+            .count
+            .get_or_init(|| self.walk(&mut |_, _, _| true).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(|e| Error::BadHeader(format!("base BTF: {e}")))?;
+        Ok(self.start_id + n)
+    }
+
+    fn word(&self, at: usize) -> Option<u32> {
+        let b = self.types.get(at..at + 4)?;
+        Some(self.endian.read_u32([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn name(&self, off: u32) -> &[u8] {
+        if off < self.start_str {
+            return self.base.map_or(&[][..], |b| b.name(off));
+        }
+        let tail = self
+            .strs
+            .get((off - self.start_str) as usize..)
+            .unwrap_or_default();
+        &tail[..tail.iter().position(|&c| c == 0).unwrap_or(tail.len())]
+    }
+
+    /// Walks the own records; returns how many were visited.
+    fn walk(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<u32, Error> {
+        let mut at = 0usize;
+        let mut id = self.start_id;
+        while at < self.types.len() {
+            let bad = |what: String| Error::BadType {
+                id: kbtf_btf::TypeId(id),
+                offset: at,
+                what,
+            };
+            let (Some(name_off), Some(info)) = (self.word(at), self.word(at + 4)) else {
+                return Err(bad("record is truncated".into()));
+            };
+            let info = Info(info);
+            let words = record_words(info, self.layout.as_deref())
+                .ok_or_else(|| bad(format!("unknown kind {}", info.raw_kind())))?;
+            if at + 4 * words.max(COMMON_WORDS) > self.types.len() {
+                return Err(bad("record is truncated".into()));
+            }
+            if !f(id, info.kind(), self.name(name_off)) {
+                break;
+            }
+            at += 4 * words;
+            id += 1;
+        }
+        Ok(id - self.start_id)
+    }
+}
+
+impl TypeNames for BtfNames<'_> {
+    fn visit(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<(), Error> {
+        let mut go_on = true;
+        if let Some(base) = self.base {
+            base.visit(&mut |id, k, n| {
+                go_on = f(id, k, n);
+                go_on
+            })?;
+        }
+        if go_on {
+            self.walk(f)?;
+        }
+        Ok(())
+    }
+}
