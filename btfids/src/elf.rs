@@ -191,26 +191,26 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
         if sh.link(endian).0 != symtab_place.index {
             continue;
         }
-        let syms: Vec<usize> = if let Some((rels, _)) = sh.rel(endian, data)? {
-            rels.iter().map(|r| r.r_sym(endian) as usize).collect()
+        let name = || {
+            let n = sections.section_name(endian, sh).unwrap_or(b"?");
+            String::from_utf8_lossy(n).into_owned()
+        };
+        let mut note = |sym: usize| {
+            if id_indices.binary_search(&sym).is_ok() {
+                relocated.push((sym, name()));
+            }
+        };
+        if let Some((rels, _)) = sh.rel(endian, data)? {
+            rels.iter().for_each(|r| note(r.r_sym(endian) as usize));
         } else if let Some((relas, _)) = sh.rela(endian, data)? {
             relas
                 .iter()
-                .map(|r| r.r_sym(endian, is_mips64el) as usize)
-                .collect()
+                .for_each(|r| note(r.r_sym(endian, is_mips64el) as usize));
         } else if sh.sh_type(endian) == elf::SHT_CREL {
             return Err(Error::Elf(format!(
                 "section {}: compact relocations (SHT_CREL) are not supported",
                 index.0
             )));
-        } else {
-            continue;
-        };
-        for sym in syms {
-            if id_indices.binary_search(&sym).is_ok() {
-                let name = sections.section_name(endian, sh).unwrap_or(b"?");
-                relocated.push((sym, String::from_utf8_lossy(name).into_owned()));
-            }
         }
     }
     relocated.sort();

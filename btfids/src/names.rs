@@ -9,16 +9,29 @@ use kbtf_btf::header::Header;
 use kbtf_btf::record::{record_words, COMMON_WORDS};
 use kbtf_btf::{Btf, Endian, Error, Info, Kind, KindLayout};
 
-/// What id resolution reads of a BTF: every type, base types first, in id order.
+/// What id resolution reads of a BTF: the types of some kinds, base types
+/// first, in id order.
 pub trait TypeNames {
-    /// Calls `f(id, kind, name)` for every type from id 1 until it returns `false`.
-    fn visit(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<(), Error>;
+    /// Calls `f(id, kind, name)` for every type whose kind is in `kinds`,
+    /// from id 1, until it returns `false`.
+    fn visit(
+        &self,
+        kinds: &[Kind],
+        f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
+    ) -> Result<(), Error>;
 }
 
 impl TypeNames for Btf {
-    fn visit(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<(), Error> {
+    fn visit(
+        &self,
+        kinds: &[Kind],
+        f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
+    ) -> Result<(), Error> {
         for id in self.all_ids() {
             let t = self.get(id)?;
+            if !kinds.contains(&t.kind()) {
+                continue;
+            }
             if !f(
                 id.0,
                 t.kind(),
@@ -31,6 +44,13 @@ impl TypeNames for Btf {
     }
 }
 
+/// Kinds as a bit mask of their raw numbers, for a quick test per record.
+fn kind_mask(kinds: &[Kind]) -> u128 {
+    (0u8..128)
+        .filter(|&r| kinds.contains(&Kind::from_raw(r)))
+        .fold(0, |m, r| m | 1u128 << r)
+}
+
 /// A BTF blob (base or split) viewed for its type names.
 pub struct BtfNames<'a> {
     base: Option<&'a BtfNames<'a>>,
@@ -38,10 +58,7 @@ pub struct BtfNames<'a> {
     layout: Option<Vec<KindLayout>>,
     types: &'a [u8],
     strs: &'a [u8],
-    start_id: u32,
     start_str: u32,
-    /// The number of own types, counted when first needed (by a split BTF on top).
-    count: std::sync::OnceLock<Result<u32, String>>,
 }
 
 impl<'a> BtfNames<'a> {
@@ -73,30 +90,19 @@ impl<'a> BtfNames<'a> {
             ),
             _ => None,
         };
-        let start_id = match base {
-            Some(b) => b.type_count()?,
-            None => 1,
-        };
         Ok(BtfNames {
             base,
             endian: h.endian,
             layout,
             types,
             strs,
-            start_id,
             start_str: base.map_or(0, |b| b.start_str + b.strs.len() as u32),
-            count: std::sync::OnceLock::new(),
         })
     }
 
     /// One past the last type id, base included (libbpf's `btf__type_cnt`).
     pub fn type_count(&self) -> Result<u32, Error> {
-        let n = self
-            .count
-            .get_or_init(|| self.walk(&mut |_, _, _| true).map_err(|e| e.to_string()))
-            .clone()
-            .map_err(|e| Error::BadHeader(format!("base BTF: {e}")))?;
-        Ok(self.start_id + n)
+        Ok(self.visit_counting(0, &mut |_, _, _| true)?.unwrap_or(0))
     }
 
     fn word(&self, at: usize) -> Option<u32> {
@@ -115,10 +121,16 @@ impl<'a> BtfNames<'a> {
         &tail[..tail.iter().position(|&c| c == 0).unwrap_or(tail.len())]
     }
 
-    /// Walks the own records; returns how many were visited.
-    fn walk(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<u32, Error> {
+    /// Walks the own records from id `start_id`, calling `f` on those whose
+    /// kind is in `mask`; the number of records if it went through them all.
+    fn walk(
+        &self,
+        start_id: u32,
+        mask: u128,
+        f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
+    ) -> Result<Option<u32>, Error> {
         let mut at = 0usize;
-        let mut id = self.start_id;
+        let mut id = start_id;
         while at < self.types.len() {
             let bad = |what: String| Error::BadType {
                 id: kbtf_btf::TypeId(id),
@@ -134,28 +146,39 @@ impl<'a> BtfNames<'a> {
             if at + 4 * words.max(COMMON_WORDS) > self.types.len() {
                 return Err(bad("record is truncated".into()));
             }
-            if !f(id, info.kind(), self.name(name_off)) {
-                break;
+            if mask & (1u128 << info.raw_kind()) != 0 && !f(id, info.kind(), self.name(name_off)) {
+                return Ok(None);
             }
             at += 4 * words;
             id += 1;
         }
-        Ok(id - self.start_id)
+        Ok(Some(id - start_id))
+    }
+
+    /// Visits base and own types; the type count if it went through them all.
+    fn visit_counting(
+        &self,
+        mask: u128,
+        f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
+    ) -> Result<Option<u32>, Error> {
+        let start_id = match self.base {
+            // The split's ids start where the base's end, known once it was walked.
+            Some(base) => match base.visit_counting(mask, f)? {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+            None => 1,
+        };
+        Ok(self.walk(start_id, mask, f)?.map(|n| start_id + n))
     }
 }
 
 impl TypeNames for BtfNames<'_> {
-    fn visit(&self, f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool) -> Result<(), Error> {
-        let mut go_on = true;
-        if let Some(base) = self.base {
-            base.visit(&mut |id, k, n| {
-                go_on = f(id, k, n);
-                go_on
-            })?;
-        }
-        if go_on {
-            self.walk(f)?;
-        }
-        Ok(())
+    fn visit(
+        &self,
+        kinds: &[Kind],
+        f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        self.visit_counting(kind_mask(kinds), f).map(|_| ())
     }
 }

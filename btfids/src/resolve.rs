@@ -57,29 +57,32 @@ pub fn resolve_names(symbols: &[IdSymbol], btf: &dyn TypeNames) -> kbtf_btf::Res
 
     let mut warnings = Vec::new();
     if !unique.is_empty() {
-        btf.visit(&mut |id, kind, name| {
-            let Some(k) = slot_of(kind) else { return true };
-            if remaining[k] == 0 {
-                return true;
-            }
-            let Some(&u) = names[k].get(name) else {
-                return true;
-            };
-            let entry = &mut unique[u];
-            if entry.2 != 0 {
-                warnings.push(format!(
-                    "multiple IDs found for '{}': {}, {} - using {}",
-                    String::from_utf8_lossy(name),
-                    entry.2,
-                    id,
-                    entry.2
-                ));
-            } else {
-                entry.2 = id;
-                remaining[k] -= 1;
-            }
-            remaining.iter().any(|&r| r != 0)
-        })?;
+        btf.visit(
+            &[Kind::Struct, Kind::Union, Kind::Typedef, Kind::Func],
+            &mut |id, kind, name| {
+                let Some(k) = slot_of(kind) else { return true };
+                if remaining[k] == 0 {
+                    return true;
+                }
+                let Some(&u) = names[k].get(name) else {
+                    return true;
+                };
+                let entry = &mut unique[u];
+                if entry.2 != 0 {
+                    warnings.push(format!(
+                        "multiple IDs found for '{}': {}, {} - using {}",
+                        String::from_utf8_lossy(name),
+                        entry.2,
+                        id,
+                        entry.2
+                    ));
+                } else {
+                    entry.2 = id;
+                    remaining[k] -= 1;
+                }
+                remaining.iter().any(|&r| r != 0)
+            },
+        )?;
     }
     Ok(Resolved {
         ids: of_symbol
