@@ -41,6 +41,8 @@ pub enum Error {
     },
     #[error("set {set}: cannot tell which entry belongs to which symbol: {why}")]
     Unrecoverable { set: String, why: String },
+    #[error("symbol moves file: {0}")]
+    Moves(String),
     #[error("{0} warning(s) and --fatal_warnings given")]
     FatalWarnings(usize),
 }

@@ -39,22 +39,27 @@ impl Outcome {
         let mut out = elf.data.to_vec();
         let off = elf.section.offset as usize;
         out[off..off + self.section.len()].copy_from_slice(&self.section);
-        for m in &self.moves {
-            let entry = elf.symtab.offset + m.index as u64 * elf.symtab_entsize;
-            // st_value follows st_name (ELF32), or st_name, st_info, st_other, st_shndx (ELF64).
-            let at = (entry + if elf.is_64 { 8 } else { 4 }) as usize;
-            if elf.is_64 {
-                let b = match elf.endian {
-                    kbtf_btf::Endian::Little => m.to.to_le_bytes(),
-                    kbtf_btf::Endian::Big => m.to.to_be_bytes(),
-                };
-                out[at..at + 8].copy_from_slice(&b);
-            } else {
-                // A 32-bit file's values fit: they came from the same section.
-                out[at..at + 4].copy_from_slice(&elf.endian.u32_bytes(m.to as u32));
-            }
-        }
+        move_symbols(elf, &mut out, &self.moves);
         out
+    }
+}
+
+/// Writes the new `st_value` of each moved symbol into `out`, a copy of `elf`'s file.
+pub fn move_symbols(elf: &IdsElf, out: &mut [u8], moves: &[SymbolMove]) {
+    for m in moves {
+        let entry = elf.symtab.offset + m.index as u64 * elf.symtab_entsize;
+        // st_value follows st_name (ELF32), or st_name, st_info, st_other, st_shndx (ELF64).
+        let at = (entry + if elf.is_64 { 8 } else { 4 }) as usize;
+        if elf.is_64 {
+            let b = match elf.endian {
+                kbtf_btf::Endian::Little => m.to.to_le_bytes(),
+                kbtf_btf::Endian::Big => m.to.to_be_bytes(),
+            };
+            out[at..at + 8].copy_from_slice(&b);
+        } else {
+            // A 32-bit file's values fit: they came from the same section.
+            out[at..at + 4].copy_from_slice(&elf.endian.u32_bytes(m.to as u32));
+        }
     }
 }
 

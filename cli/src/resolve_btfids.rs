@@ -8,8 +8,10 @@
 //!   link-vmlinux.sh: `resolve_btfids vmlinux`): resolve the file's `.BTF_ids`
 //!   against its own `.BTF`, in place and atomically.
 //! - With `--btf F` (gen-btf.sh of 7.x): leave the ELF file alone and write
-//!   `ELF.BTF` (F's BTF) and `ELF.BTF_ids` (the resolved section).
-//! - `--patch_btfids F ELF`: copy F into `.BTF_ids`, atomically.
+//!   `ELF.BTF` (F's BTF) and `ELF.BTF_ids` (the resolved section), plus
+//!   `ELF.BTF_ids.moves` when member symbols must move with their entries.
+//! - `--patch_btfids F ELF`: copy F into `.BTF_ids`, atomically, and apply
+//!   `F.moves` if kbtf left one for that blob.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -20,7 +22,9 @@ use kbtf_btf::atomic::write_file_atomic;
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 use kbtf_btfids::elf::distilled_base_blob;
-use kbtf_btfids::{patch_section, resolve, BtfNames, Error as IdsError, IdsElf, TypeNames};
+use kbtf_btfids::{
+    move_symbols, moves, patch_section, resolve, BtfNames, Error as IdsError, IdsElf, TypeNames,
+};
 
 use crate::Error;
 
@@ -206,8 +210,14 @@ pub fn run(o: &Options) -> Result<(), Error> {
     if let Some(blob_path) = &o.patch_btfids {
         let blob = std::fs::read(blob_path).map_err(|e| IdsError::from(e).in_file(blob_path))?;
         let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
-        let out = patch_section(&data, &blob).map_err(|e| e.in_file(&o.elf))?;
-        drop(data);
+        let mut out = patch_section(&data, &blob).map_err(|e| e.in_file(&o.elf))?;
+        // Symbol moves kbtf's --btf run left beside the blob.
+        let moves_path = suffixed(blob_path, moves::SUFFIX);
+        if let Ok(text) = std::fs::read_to_string(&moves_path) {
+            let elf = IdsElf::parse(&data).map_err(|e| e.in_file(&o.elf))?;
+            let moves = moves::decode(&text, &elf, &blob).map_err(|e| e.in_file(&moves_path))?;
+            move_symbols(&elf, &mut out, &moves);
+        }
         write_file_atomic(&in_place_target(&o.elf)?, &out)?;
         return Ok(());
     }
@@ -279,7 +289,15 @@ pub fn run(o: &Options) -> Result<(), Error> {
                     own.iter().map(|n| n as &dyn TypeNames).collect();
                 let outcome = resolve(&elf, &btf, &earlier).map_err(|e| e.in_file(&o.elf))?;
                 report(o, &outcome)?;
-                write_file_atomic(&suffixed(&o.elf, ".BTF_ids"), &outcome.section)?;
+                let ids_path = suffixed(&o.elf, ".BTF_ids");
+                write_file_atomic(&ids_path, &outcome.section)?;
+                let moves_path = suffixed(&ids_path, moves::SUFFIX);
+                if outcome.moves.is_empty() {
+                    let _ = std::fs::remove_file(&moves_path);
+                } else {
+                    let text = moves::encode(&elf, &outcome.section, &outcome.moves);
+                    write_file_atomic(&moves_path, text.as_bytes())?;
+                }
             }
             write_file_atomic(&suffixed(&o.elf, ".BTF"), &btf.to_bytes())?;
         }

@@ -107,6 +107,24 @@ fn in_place_btf_and_patch_modes() {
         std::fs::read(&btf1).unwrap()
     );
 
+    // Patching the blob in (with the symbol moves kbtf left beside it) gives
+    // exactly what resolving in place gave.
+    assert!(dir.path().join("fresh.ko.BTF_ids.moves").exists());
+    let out = kbtf(&[
+        &"--patch_btfids",
+        &dir.path().join("fresh.ko.BTF_ids"),
+        &fresh,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&fresh).unwrap() == files[0],
+        "gen-btf.sh flow differs from in place"
+    );
+
     // --patch_btfids: same size copies, another size fails with 255.
     let blob = dir.path().join("blob");
     let mut changed = shipped.clone();
@@ -115,6 +133,16 @@ fn in_place_btf_and_patch_modes() {
     let out = kbtf(&[&"--patch_btfids", &blob, &fresh]);
     assert!(out.status.success());
     assert_eq!(btf_ids(&fresh), changed);
+    // Moves made for another blob are refused.
+    std::fs::copy(
+        dir.path().join("fresh.ko.BTF_ids.moves"),
+        dir.path().join("blob.moves"),
+    )
+    .unwrap();
+    let out = kbtf(&[&"--patch_btfids", &blob, &fresh]);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another .BTF_ids blob"));
+    std::fs::remove_file(dir.path().join("blob.moves")).unwrap();
     std::fs::write(&blob, &changed[1..]).unwrap();
     let out = kbtf(&[&"--patch_btfids", &blob, &fresh]);
     assert_eq!(out.status.code(), Some(255));
