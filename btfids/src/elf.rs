@@ -70,8 +70,6 @@ pub struct IdsElf<'data> {
     /// Symbol table indices used by relocations, with the relocation
     /// section naming each (the first seen).
     pub relocated: Vec<(usize, String)>,
-    /// The file has a `.BTF.base` section (distilled base of an out-of-tree module).
-    pub has_btf_base: bool,
 }
 
 impl<'data> IdsElf<'data> {
@@ -117,7 +115,6 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
     let sections = header.sections(endian, data)?;
     let mut ids: Option<SectionPlace> = None;
     let mut symtab: Option<(SectionPlace, u64)> = None;
-    let mut has_btf_base = false;
     for (index, sh) in sections.enumerate() {
         let name = sections.section_name(endian, sh)?;
         let place = |sh: &H::SectionHeader| -> Result<SectionPlace> {
@@ -147,8 +144,6 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
             ids = Some(place(sh)?);
         } else if sh.sh_type(endian) == elf::SHT_SYMTAB {
             symtab = Some((place(sh)?, sh.sh_entsize(endian).into()));
-        } else if name == b".BTF.base" {
-            has_btf_base = true;
         }
     }
     let section = ids.ok_or(Error::NoBtfIdsSection)?;
@@ -230,7 +225,6 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
         symtab_entsize: entsize,
         symbols,
         relocated,
-        has_btf_base,
     })
 }
 

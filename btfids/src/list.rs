@@ -48,7 +48,7 @@ pub fn entries(elf: &IdsElf) -> Result<Vec<IdEntry>> {
             }
         })
         .collect();
-    // A set's header shares its offset with nothing; sets first at equal offsets anyway.
+    // By offset; a set before a symbol at the same offset (none should share one).
     out.sort_by_key(|e| (e.offset, !e.kind.is_set()));
     Ok(out)
 }

@@ -148,6 +148,27 @@ fn in_place_btf_and_patch_modes() {
     assert_eq!(out.status.code(), Some(255));
     assert!(String::from_utf8_lossy(&out.stderr).contains("sizes must match"));
 
+    // An unresolved symbol warns; with --fatal_warnings it fails and leaves the file alone.
+    let mut bytes = files[0].clone();
+    let from = b"__BTF_ID__func__bpf_ct_release__";
+    let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+    bytes[at + from.len() - 3] = b'X';
+    let warned = dir.path().join("warned.ko");
+    std::fs::write(&warned, &bytes).unwrap();
+    let out = kbtf(&[&"--fatal_warnings", &"-b", &vmlinux, &warned]);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("WARN: resolve_btfids: unresolved symbol bpf_ct_releasX"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&warned).unwrap() == bytes,
+        "--fatal_warnings wrote the file"
+    );
+    let out = kbtf(&[&"-b", &vmlinux, &warned]);
+    assert!(out.status.success());
+
     // Usage: two arguments, 129.
     assert_eq!(kbtf(&[&ko, &"-v"]).status.code(), Some(129));
 }
