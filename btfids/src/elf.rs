@@ -67,9 +67,6 @@ pub struct IdsElf<'data> {
     pub symtab_entsize: u64,
     /// The `__BTF_ID__` symbols defined in `.BTF_ids`, in symbol table order.
     pub symbols: Vec<IdSymbol>,
-    /// Symbol table indices used by relocations, with the relocation
-    /// section naming each (the first seen).
-    pub relocated: Vec<(usize, String)>,
 }
 
 impl<'data> IdsElf<'data> {
@@ -100,12 +97,24 @@ impl<'data> IdsElf<'data> {
         off + self.section.addr
     }
 
-    /// The relocation section naming symbol `index`, if any relocation uses it.
-    pub fn relocation_of(&self, index: usize) -> Option<&str> {
-        self.relocated
-            .binary_search_by_key(&index, |r| r.0)
-            .ok()
-            .map(|i| self.relocated[i].1.as_str())
+    /// Which of the symbols `indices` (symbol table indices) relocations
+    /// use, each with the name of a relocation section using it.
+    pub fn relocations_against(&self, indices: &[usize]) -> Result<Vec<(usize, String)>> {
+        if indices.is_empty() {
+            return Ok(Vec::new());
+        }
+        match FileKind::parse(self.data)? {
+            FileKind::Elf32 => scan_relocations::<elf::FileHeader32<Endianness>>(
+                self.data,
+                self.symtab.index,
+                indices,
+            ),
+            _ => scan_relocations::<elf::FileHeader64<Endianness>>(
+                self.data,
+                self.symtab.index,
+                indices,
+            ),
+        }
     }
 }
 
@@ -178,21 +187,46 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
         });
     }
 
-    // Only relocations against `__BTF_ID__` symbols matter: those may move.
-    let id_indices: Vec<usize> = symbols.iter().map(|s| s.index).collect();
-    let mut relocated: Vec<(usize, String)> = Vec::new();
+    Ok(IdsElf {
+        data,
+        endian: if endian.is_little_endian() {
+            Endian::Little
+        } else {
+            Endian::Big
+        },
+        is_64: header.is_class_64(),
+        is_linked,
+        section,
+        symtab: symtab_place,
+        symtab_entsize: entsize,
+        symbols,
+    })
+}
+
+/// The relocations of `data` (any section linked to the symbol table at
+/// `symtab`) against the symbols in `wanted`: (symbol index, relocation section name).
+fn scan_relocations<H: FileHeader<Endian = Endianness>>(
+    data: &[u8],
+    symtab: usize,
+    wanted: &[usize],
+) -> Result<Vec<(usize, String)>> {
+    let header = H::parse(data)?;
+    let endian = header.endian()?;
+    let sections = header.sections(endian, data)?;
     let is_mips64el = header.is_mips64el(endian);
+    let mut hit = vec![false; wanted.iter().max().map_or(0, |m| m + 1)];
+    for &w in wanted {
+        hit[w] = true;
+    }
+    let mut found: Vec<(usize, String)> = Vec::new();
     for (index, sh) in sections.enumerate() {
-        if sh.link(endian).0 != symtab_place.index {
+        if sh.link(endian).0 != symtab {
             continue;
         }
-        let name = || {
-            let n = sections.section_name(endian, sh).unwrap_or(b"?");
-            String::from_utf8_lossy(n).into_owned()
-        };
         let mut note = |sym: usize| {
-            if id_indices.binary_search(&sym).is_ok() {
-                relocated.push((sym, name()));
+            if hit.get(sym).copied().unwrap_or(false) {
+                let n = sections.section_name(endian, sh).unwrap_or(b"?");
+                found.push((sym, String::from_utf8_lossy(n).into_owned()));
             }
         };
         if let Some((rels, _)) = sh.rel(endian, data)? {
@@ -208,24 +242,9 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
             )));
         }
     }
-    relocated.sort();
-    relocated.dedup_by_key(|r| r.0);
-
-    Ok(IdsElf {
-        data,
-        endian: if endian.is_little_endian() {
-            Endian::Little
-        } else {
-            Endian::Big
-        },
-        is_64: header.is_class_64(),
-        is_linked,
-        section,
-        symtab: symtab_place,
-        symtab_entsize: entsize,
-        symbols,
-        relocated,
-    })
+    found.sort();
+    found.dedup_by_key(|r| r.0);
+    Ok(found)
 }
 
 /// The contents of an ELF file's `.BTF.base` section (the distilled base of

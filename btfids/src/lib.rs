@@ -42,5 +42,5 @@ pub mod symbol;
 pub use elf::{IdSymbol, IdsElf};
 pub use error::{Error, Result};
 pub use layout::{Layout, Set};
-pub use names::{BtfNames, TypeNames};
+pub use names::{BtfNames, NameFilter, TypeNames};
 pub use patch::{move_symbols, patch_section, resolve, Outcome, SymbolMove};

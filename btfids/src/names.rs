@@ -9,14 +9,47 @@ use kbtf_btf::header::Header;
 use kbtf_btf::record::{record_words, COMMON_WORDS};
 use kbtf_btf::{Btf, Endian, Error, Info, Kind, KindLayout};
 
-/// What id resolution reads of a BTF: the types of some kinds, base types
-/// first, in id order.
+/// Which types a visit wants: their kinds, and the first bytes of their
+/// names (a cheap test that spares most names a full read and a hash).
+#[derive(Clone, Debug)]
+pub struct NameFilter {
+    kinds: u128,
+    first: [bool; 256],
+}
+
+impl NameFilter {
+    /// Types of `kinds` named one of `names`, or any name when `names` is `None`.
+    pub fn new<'n>(
+        kinds: &[Kind],
+        names: Option<impl IntoIterator<Item = &'n [u8]>>,
+    ) -> NameFilter {
+        let kinds = (0u8..128)
+            .filter(|&r| kinds.contains(&Kind::from_raw(r)))
+            .fold(0, |m, r| m | 1u128 << r);
+        let mut first = [names.is_none(); 256];
+        for n in names.into_iter().flatten() {
+            first[n.first().copied().unwrap_or(0) as usize] = true;
+        }
+        NameFilter { kinds, first }
+    }
+
+    fn kind(&self, raw_kind: u8) -> bool {
+        self.kinds & (1u128 << (raw_kind & 0x7f)) != 0
+    }
+
+    fn first_byte(&self, b: u8) -> bool {
+        self.first[b as usize]
+    }
+}
+
+/// What id resolution reads of a BTF: the types that pass a filter, base
+/// types first, in id order.
 pub trait TypeNames {
-    /// Calls `f(id, kind, name)` for every type whose kind is in `kinds`,
-    /// from id 1, until it returns `false`.
+    /// Calls `f(id, kind, name)` for every type that `filter` lets through
+    /// (and maybe a few more), from id 1, until it returns `false`.
     fn visit(
         &self,
-        kinds: &[Kind],
+        filter: &NameFilter,
         f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
     ) -> Result<(), Error>;
 }
@@ -24,12 +57,12 @@ pub trait TypeNames {
 impl TypeNames for Btf {
     fn visit(
         &self,
-        kinds: &[Kind],
+        filter: &NameFilter,
         f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
     ) -> Result<(), Error> {
         for id in self.all_ids() {
             let t = self.get(id)?;
-            if !kinds.contains(&t.kind()) {
+            if !filter.kind(t.info().raw_kind()) {
                 continue;
             }
             if !f(
@@ -42,13 +75,6 @@ impl TypeNames for Btf {
         }
         Ok(())
     }
-}
-
-/// Kinds as a bit mask of their raw numbers, for a quick test per record.
-fn kind_mask(kinds: &[Kind]) -> u128 {
-    (0u8..128)
-        .filter(|&r| kinds.contains(&Kind::from_raw(r)))
-        .fold(0, |m, r| m | 1u128 << r)
 }
 
 /// A BTF blob (base or split) viewed for its type names.
@@ -102,12 +128,26 @@ impl<'a> BtfNames<'a> {
 
     /// One past the last type id, base included (libbpf's `btf__type_cnt`).
     pub fn type_count(&self) -> Result<u32, Error> {
-        Ok(self.visit_counting(0, &mut |_, _, _| true)?.unwrap_or(0))
+        let none = NameFilter::new(&[], None::<[&[u8]; 0]>);
+        Ok(self
+            .visit_counting(&none, &mut |_, _, _| true)?
+            .unwrap_or(0))
     }
 
     fn word(&self, at: usize) -> Option<u32> {
         let b = self.types.get(at..at + 4)?;
         Some(self.endian.read_u32([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// The first byte of the name at `off` (0 for none).
+    fn first_byte(&self, off: u32) -> u8 {
+        if off < self.start_str {
+            return self.base.map_or(0, |b| b.first_byte(off));
+        }
+        self.strs
+            .get((off - self.start_str) as usize)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn name(&self, off: u32) -> &[u8] {
@@ -126,7 +166,7 @@ impl<'a> BtfNames<'a> {
     fn walk(
         &self,
         start_id: u32,
-        mask: u128,
+        filter: &NameFilter,
         f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
     ) -> Result<Option<u32>, Error> {
         let mut at = 0usize;
@@ -146,7 +186,10 @@ impl<'a> BtfNames<'a> {
             if at + 4 * words.max(COMMON_WORDS) > self.types.len() {
                 return Err(bad("record is truncated".into()));
             }
-            if mask & (1u128 << info.raw_kind()) != 0 && !f(id, info.kind(), self.name(name_off)) {
+            if filter.kind(info.raw_kind())
+                && filter.first_byte(self.first_byte(name_off))
+                && !f(id, info.kind(), self.name(name_off))
+            {
                 return Ok(None);
             }
             at += 4 * words;
@@ -158,27 +201,27 @@ impl<'a> BtfNames<'a> {
     /// Visits base and own types; the type count if it went through them all.
     fn visit_counting(
         &self,
-        mask: u128,
+        filter: &NameFilter,
         f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
     ) -> Result<Option<u32>, Error> {
         let start_id = match self.base {
             // The split's ids start where the base's end, known once it was walked.
-            Some(base) => match base.visit_counting(mask, f)? {
+            Some(base) => match base.visit_counting(filter, f)? {
                 Some(n) => n,
                 None => return Ok(None),
             },
             None => 1,
         };
-        Ok(self.walk(start_id, mask, f)?.map(|n| start_id + n))
+        Ok(self.walk(start_id, filter, f)?.map(|n| start_id + n))
     }
 }
 
 impl TypeNames for BtfNames<'_> {
     fn visit(
         &self,
-        kinds: &[Kind],
+        filter: &NameFilter,
         f: &mut dyn FnMut(u32, Kind, &[u8]) -> bool,
     ) -> Result<(), Error> {
-        self.visit_counting(kind_mask(kinds), f).map(|_| ())
+        self.visit_counting(filter, f).map(|_| ())
     }
 }

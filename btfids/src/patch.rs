@@ -115,6 +115,7 @@ pub fn resolve(elf: &IdsElf, btf: &dyn TypeNames, earlier: &[&dyn TypeNames]) ->
     );
 
     let mut moves = Vec::new();
+    let mut moved_in: Vec<&str> = Vec::new();
     for (set, owner) in layout.sets.iter().zip(&owners) {
         put(&mut out, set.offset, set.cnt);
         let mut entries: Vec<(u32, Option<u32>, Option<usize>)> = (0..set.cnt as usize)
@@ -141,23 +142,27 @@ pub fn resolve(elf: &IdsElf, btf: &dyn TypeNames, earlier: &[&dyn TypeNames]) ->
             if sym.offset == at {
                 continue;
             }
-            let to = elf.value_of_offset(at);
-            if let Some(reloc) = elf.relocation_of(sym.index) {
-                return Err(Error::RelocatedSymbol {
-                    set: set.name.clone(),
-                    symbol: sym.display(),
-                    from: sym.value,
-                    to,
-                    reloc: reloc.to_string(),
-                });
-            }
             moves.push(SymbolMove {
                 index: sym.index,
                 name: sym.display(),
                 from: sym.value,
-                to,
+                to: elf.value_of_offset(at),
             });
+            moved_in.push(set.name.as_str());
         }
+    }
+    // A relocation would still point at the old slot: refuse rather than move.
+    let indices: Vec<usize> = moves.iter().map(|m| m.index).collect();
+    if let Some((sym, reloc)) = elf.relocations_against(&indices)?.into_iter().next() {
+        let i = indices.iter().position(|&x| x == sym).unwrap_or(0);
+        let m = &moves[i];
+        return Err(Error::RelocatedSymbol {
+            set: moved_in[i].to_string(),
+            symbol: m.name.clone(),
+            from: m.from,
+            to: m.to,
+            reloc,
+        });
     }
     moves.sort_by_key(|m| m.index);
     Ok(Outcome {

@@ -9,7 +9,7 @@ use rustc_hash::FxBuildHasher;
 use kbtf_btf::Kind;
 
 use crate::elf::IdSymbol;
-use crate::names::TypeNames;
+use crate::names::{NameFilter, TypeNames};
 use crate::symbol::IdKind;
 
 /// The id each symbol's name resolves to (0: unresolved, or a set), and the warnings.
@@ -57,32 +57,33 @@ pub fn resolve_names(symbols: &[IdSymbol], btf: &dyn TypeNames) -> kbtf_btf::Res
 
     let mut warnings = Vec::new();
     if !unique.is_empty() {
-        btf.visit(
+        let filter = NameFilter::new(
             &[Kind::Struct, Kind::Union, Kind::Typedef, Kind::Func],
-            &mut |id, kind, name| {
-                let Some(k) = slot_of(kind) else { return true };
-                if remaining[k] == 0 {
-                    return true;
-                }
-                let Some(&u) = names[k].get(name) else {
-                    return true;
-                };
-                let entry = &mut unique[u];
-                if entry.2 != 0 {
-                    warnings.push(format!(
-                        "multiple IDs found for '{}': {}, {} - using {}",
-                        String::from_utf8_lossy(name),
-                        entry.2,
-                        id,
-                        entry.2
-                    ));
-                } else {
-                    entry.2 = id;
-                    remaining[k] -= 1;
-                }
-                remaining.iter().any(|&r| r != 0)
-            },
-        )?;
+            Some(unique.iter().map(|u| u.1)),
+        );
+        btf.visit(&filter, &mut |id, kind, name| {
+            let Some(k) = slot_of(kind) else { return true };
+            if remaining[k] == 0 {
+                return true;
+            }
+            let Some(&u) = names[k].get(name) else {
+                return true;
+            };
+            let entry = &mut unique[u];
+            if entry.2 != 0 {
+                warnings.push(format!(
+                    "multiple IDs found for '{}': {}, {} - using {}",
+                    String::from_utf8_lossy(name),
+                    entry.2,
+                    id,
+                    entry.2
+                ));
+            } else {
+                entry.2 = id;
+                remaining[k] -= 1;
+            }
+            remaining.iter().any(|&r| r != 0)
+        })?;
     }
     Ok(Resolved {
         ids: of_symbol

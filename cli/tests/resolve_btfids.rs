@@ -169,6 +169,31 @@ fn in_place_btf_and_patch_modes() {
     let out = kbtf(&[&"-b", &vmlinux, &warned]);
     assert!(out.status.success());
 
+    // kbtf ids: on kbtf's output each function is at its own id (no "!") with
+    // its flags; on Debian's file the symbols are stale.
+    let ids = |f: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+            .arg("ids")
+            .arg(f)
+            .arg("--base")
+            .arg(&vmlinux)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listing = ids(&ko);
+    let line = listing
+        .lines()
+        .find(|l| l.contains(" bpf_ct_change_status "))
+        .unwrap();
+    assert!(
+        line.contains("nf_ct_kfunc_set") && line.ends_with("KF_TRUSTED_ARGS"),
+        "{line}"
+    );
+    assert!(!listing.contains('!'), "{listing}");
+    assert!(ids(&shipped_path).contains('!'));
+
     // Usage: two arguments, 129.
     assert_eq!(kbtf(&[&ko, &"-v"]).status.code(), Some(129));
 }
