@@ -12,6 +12,10 @@ pub enum Error {
     /// Writing an output (a file, or `<stdout>`).
     #[error("{}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Btfids(#[from] kbtf_btfids::Error),
+    #[error("{0}")]
+    Usage(String),
     /// The input is wrong in ways already reported on stdout.
     #[error("{0}")]
     Rejected(String),

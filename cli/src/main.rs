@@ -9,8 +9,11 @@
 mod check;
 mod dump;
 mod error;
+mod ids;
+mod resolve_btfids;
 
 use std::ffi::OsString;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -34,15 +37,28 @@ enum Command {
     Dump(dump::Args),
     /// Check BTF against the rules the kernel's BTF loader enforces
     Check(check::Args),
+    /// Resolve .BTF_ids like the kernel's resolve_btfids, with its options (idempotent)
+    #[command(name = "resolve_btfids", disable_help_flag = true)]
+    ResolveBtfids(resolve_btfids::Args),
+    /// List the BTF_ID symbols of an ELF file: set, id, resolved id, kfunc flags
+    Ids(ids::Args),
 }
 
 fn main() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().collect();
-    // argv[0] dispatch for the pahole and resolve_btfids front ends goes here.
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let invoked_as = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    if invoked_as.as_deref() == Some("resolve_btfids") {
+        return resolve_btfids::main(args.split_off(1));
+    }
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Dump(args) => dump::run(args),
         Command::Check(args) => check::run(args),
+        Command::ResolveBtfids(args) => return resolve_btfids::main(args.args),
+        Command::Ids(args) => ids::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
