@@ -16,8 +16,19 @@ use crate::{Error, Result};
 /// Writes `bytes` to `path` atomically. An existing file keeps its
 /// permissions; one that is read-only is refused rather than replaced.
 /// Errors name the file.
+/// A symlink is written through: its target is replaced, the link stays.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write(path, bytes).map_err(|e| e.in_file(path))
+    let target = resolve_symlinks(path).map_err(|e| Error::from(e).in_file(path))?;
+    write(&target, bytes).map_err(|e| e.in_file(path))
+}
+
+/// The file a path names: renaming over a symlink would replace the link
+/// itself (in a build tree or a shared cache, a surprise), not the file.
+fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path),
+        _ => Ok(path.to_path_buf()),
+    }
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -176,5 +187,20 @@ mod tests {
         );
         assert_eq!(fs::read(&f).unwrap(), b"new");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writes_through_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.ko");
+        let link = dir.path().join("link.ko");
+        fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink("real.ko", &link).unwrap();
+        write_file_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new");
     }
 }
