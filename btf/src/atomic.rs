@@ -1,5 +1,11 @@
 //! Replacing a file so that readers (and a crash) see the old bytes or the
 //! new ones, never a mix: write a temporary file beside it, fsync, rename.
+//!
+//! A process killed between creating the temporary file and the rename
+//! leaves that file behind (`.NAME.kbtf-PID-N.tmp`, beside NAME). The next
+//! write of NAME removes such files whose process no longer runs
+//! ([`remove_stale_temp_files`]), so at most the files of writes still in
+//! flight remain.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -10,11 +16,25 @@ use crate::{Error, Result};
 /// Writes `bytes` to `path` atomically. An existing file keeps its
 /// permissions; one that is read-only is refused rather than replaced.
 /// Errors name the file.
+/// A symlink is written through: its target is replaced, the link stays.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write(path, bytes).map_err(|e| e.in_file(path))
+    let target = resolve_symlinks(path).map_err(|e| Error::from(e).in_file(path))?;
+    write(&target, bytes).map_err(|e| e.in_file(path))
+}
+
+/// The file a path names: renaming over a symlink would replace the link
+/// itself (in a build tree or a shared cache, a surprise), not the file.
+fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path),
+        _ => Ok(path.to_path_buf()),
+    }
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    // Best effort: a directory that cannot be listed fails the write below
+    // with a clearer error, if at all.
+    let _ = remove_stale_temp_files(path);
     let existing = match fs::metadata(path) {
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -28,10 +48,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
             )));
         }
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(path);
     let (tmp_path, mut tmp) = create_temp_beside(&dir, path)?;
     let result = (|| -> Result<()> {
         tmp.write_all(bytes)?;
@@ -50,14 +67,64 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-fn create_temp_beside(dir: &Path, path: &Path) -> Result<(PathBuf, File)> {
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn temp_prefix(path: &Path) -> String {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    format!(".{name}.kbtf-")
+}
+
+/// Removes the temporary files that writes of `path` left beside it when
+/// their process died before renaming them (SIGKILL, OOM kill, power
+/// loss). A file is stale when the process id in its name does not run on
+/// this machine, as `/proc` tells; without `/proc` nothing is removed. (A
+/// reused process id keeps a stale file until a later write; a process in
+/// another pid namespace sharing the directory, or hidden by `/proc`'s
+/// `hidepid`, may look dead, and then its rename fails rather than anything
+/// being corrupted.) Returns how many
+/// files were removed.
+pub fn remove_stale_temp_files(path: &Path) -> Result<usize> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return Ok(0);
+    }
+    let prefix = temp_prefix(path);
+    let mut removed = 0;
+    for entry in fs::read_dir(parent_dir(path))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some((pid, attempt)) = rest.strip_suffix(".tmp").and_then(|r| r.split_once('-')) else {
+            continue;
+        };
+        let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if numeric(pid) && numeric(attempt) && !proc.join(pid).exists() {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                // Another writer cleaned it up first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn create_temp_beside(dir: &Path, path: &Path) -> Result<(PathBuf, File)> {
+    let prefix = temp_prefix(path);
     let pid = std::process::id();
     for attempt in 0..100u32 {
-        let tmp = dir.join(format!(".{name}.kbtf-{pid}-{attempt}.tmp"));
+        let tmp = dir.join(format!("{prefix}{pid}-{attempt}.tmp"));
         match OpenOptions::new().write(true).create_new(true).open(&tmp) {
             Ok(f) => return Ok((tmp, f)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -97,5 +164,43 @@ mod tests {
         assert!(err.contains("x.ko") && err.contains("read-only"), "{err}");
         assert_eq!(fs::read(&f).unwrap(), b"new");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn removes_temp_files_of_dead_processes_only() {
+        let dir = std::env::temp_dir().join(format!("kbtf-stale-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("m.ko");
+        fs::write(&f, b"old").unwrap();
+        // pid_max is at most 2^22 on Linux: this process cannot exist.
+        let dead = dir.join(".m.ko.kbtf-99999999-0.tmp");
+        let live = dir.join(format!(".m.ko.kbtf-{}-7.tmp", std::process::id()));
+        let other = dir.join(".n.ko.kbtf-99999999-0.tmp");
+        for p in [&dead, &live, &other] {
+            fs::write(p, b"partial").unwrap();
+        }
+        write_file_atomic(&f, b"new").unwrap();
+        assert!(!dead.exists(), "stale temp file of m.ko kept");
+        assert!(
+            live.exists() && other.exists(),
+            "removed a live or unrelated file"
+        );
+        assert_eq!(fs::read(&f).unwrap(), b"new");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writes_through_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.ko");
+        let link = dir.path().join("link.ko");
+        fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink("real.ko", &link).unwrap();
+        write_file_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new");
     }
 }

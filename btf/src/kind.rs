@@ -33,6 +33,7 @@ pub const MAX_KNOWN_KIND: u8 = 19;
 
 impl Kind {
     /// The kind for its 7-bit number.
+    #[inline]
     pub fn from_raw(raw: u8) -> Kind {
         match raw {
             1 => Kind::Int,
@@ -149,14 +150,17 @@ impl Info {
         )
     }
 
+    #[inline]
     pub fn kind(self) -> Kind {
         Kind::from_raw(self.raw_kind())
     }
 
+    #[inline]
     pub fn raw_kind(self) -> u8 {
         ((self.0 >> 24) & 0x7f) as u8
     }
 
+    #[inline]
     pub fn vlen(self) -> u32 {
         self.0 & Self::MAX_VLEN
     }

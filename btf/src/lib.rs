@@ -16,13 +16,18 @@
 mod add_btf;
 pub mod atomic;
 mod btf;
+pub mod check;
 pub mod dedup;
 pub mod dump;
+pub mod embed;
 mod endian;
 mod error;
+mod flatten;
 pub mod header;
 mod ids;
 pub mod input;
+#[cfg(target_os = "linux")]
+pub mod kernel;
 mod kind;
 mod read;
 pub mod record;

@@ -24,6 +24,16 @@ impl Btf {
 
     /// Parses a blob as split BTF over `base` (or as base BTF when `base` is `None`).
     pub fn parse_split(blob: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
+        let btf = Btf::parse_split_unresolved(blob, base)?;
+        btf.check_references()?;
+        Ok(btf)
+    }
+
+    /// Like [`Btf::parse_split`], but without checking that type ids and
+    /// string offsets resolve: for `check`, which reports those the way the
+    /// kernel does, after the per-record rules. Views may not follow such a
+    /// BTF's references blindly.
+    pub(crate) fn parse_split_unresolved(blob: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
         let header = Header::parse(blob)?;
         let data = &blob[header.hdr_len as usize..];
         let section = |what: &'static str, off: u32, len: u32| -> Result<&[u8]> {
@@ -41,6 +51,15 @@ impl Btf {
             return Err(Error::BadHeader(format!(
                 "type section at {} of {} bytes is not word aligned",
                 header.type_off, header.type_len
+            )));
+        }
+        // libbpf's rule: the type section ends where the string section may
+        // start. Without it, one byte could be read both as a type and as a
+        // string, and the rewrite (which separates them) would differ.
+        if header.type_off as u64 + header.type_len as u64 > header.str_off as u64 {
+            return Err(Error::BadHeader(format!(
+                "type section at {} + {} overlaps the string section at {} + {}",
+                header.type_off, header.type_len, header.str_off, header.str_len
             )));
         }
         let types = section("type section", header.type_off, header.type_len)?;
@@ -70,7 +89,6 @@ impl Btf {
         btf.strings = StringTable::from_bytes(strs.to_vec());
         header.endian.read_words(types, &mut btf.words);
         btf.index_records(header.hdr_len as usize + header.type_off as usize)?;
-        btf.check_references()?;
         Ok(btf)
     }
 

@@ -10,6 +10,7 @@ pub const COMMON_WORDS: usize = 3;
 /// The number of 32-bit words a record with this `info` occupies, or `None`
 /// for an unknown kind that `layout` does not describe (or describes with
 /// sizes that are not whole words).
+#[inline]
 pub fn record_words(info: Info, layout: Option<&[KindLayout]>) -> Option<usize> {
     let vlen = info.vlen() as usize;
     let extra = match info.kind() {

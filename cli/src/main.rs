@@ -1,1 +1,72 @@
-fn main() {}
+//! `kbtf`: encode, dedup, resolve and embed kernel BTF.
+//!
+//! A thin dispatcher: `main` parses the command line and calls the chosen
+//! subcommand's `run`; the work lives in the `kbtf-btf` and `kbtf-btfids`
+//! libraries. Front ends that take another tool's command line (`pahole`,
+//! `resolve_btfids`, invoked through a symlink of that name) are chosen from
+//! argv[0] in [`main`] before kbtf's own parser runs.
+
+mod check;
+mod dump;
+mod error;
+mod ids;
+mod resolve_btfids;
+
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::Error;
+
+#[derive(Parser)]
+#[command(
+    name = "kbtf",
+    version,
+    about = "Encode, dedup, resolve and embed kernel BTF"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the types of a BTF file, as `bpftool btf dump file` does
+    Dump(dump::Args),
+    /// Check BTF against the rules the kernel's BTF loader enforces
+    Check(check::Args),
+    /// Resolve .BTF_ids like the kernel's resolve_btfids, with its options (idempotent)
+    #[command(name = "resolve_btfids", disable_help_flag = true)]
+    ResolveBtfids(resolve_btfids::Args),
+    /// List the BTF_ID symbols of an ELF file: set, id, resolved id, kfunc flags
+    Ids(ids::Args),
+}
+
+fn main() -> ExitCode {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let invoked_as = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|n| n.to_string_lossy().into_owned());
+    if invoked_as.as_deref() == Some("resolve_btfids") {
+        return resolve_btfids::main(args.split_off(1));
+    }
+    let cli = Cli::parse_from(args);
+    let result = match cli.command {
+        Command::Dump(args) => dump::run(args),
+        Command::Check(args) => check::run(args),
+        Command::ResolveBtfids(args) => return resolve_btfids::main(args.args),
+        Command::Ids(args) => ids::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`kbtf dump ... | head`) is not an error.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kbtf: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

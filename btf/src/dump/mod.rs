@@ -1,1 +1,123 @@
-//! Human-readable dumps of BTF.
+//! Human-readable dumps of BTF, in the formats of `bpftool btf dump file`.
+//!
+//! [`write_raw`] writes the text of `bpftool btf dump file FILE` (bpftool 7.1,
+//! libbpf 1.1) byte for byte, and [`write_json`] the value of
+//! `bpftool -j btf dump file FILE`. A split BTF dumps only its own types, from
+//! its base's type count on, as bpftool does.
+//!
+//! Where bpftool 7.1 cannot show a BTF at all, kbtf still prints it, as follows:
+//! - A vlen above 0xffff: libbpf 1.1 reads vlen as 16 bits, so it would cut
+//!   such a record short and misread every record after it. kbtf prints the
+//!   full 24-bit vlen and every element.
+//! - A kind bpftool does not know (above 19, readable only with a kind-layout
+//!   section): bpftool's name for such kinds, `UNKNOWN`, followed by
+//!   ` raw_kind=K vlen=V` (JSON: `"raw_kind":K,"vlen":V`).
+//!
+//! ```
+//! use kbtf_btf::{dump, Btf, Info, Kind};
+//!
+//! let mut btf = Btf::new();
+//! let name = btf.add_str(b"int").unwrap();
+//! btf.add_type(name, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020]).unwrap();
+//! let mut text = Vec::new();
+//! dump::write_raw(&btf, &mut text).unwrap();
+//! assert_eq!(
+//!     text,
+//!     b"[1] INT 'int' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED\n"
+//! );
+//! ```
+
+mod json;
+mod out;
+mod raw;
+
+use std::io;
+
+use crate::{int_encoding, linkage, Btf, Kind, StrOff};
+
+pub use json::write_json;
+pub use raw::write_raw;
+
+/// The output formats of a dump.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// bpftool's plain text (`format raw`).
+    #[default]
+    Raw,
+    /// bpftool's `-j` output.
+    Json,
+}
+
+/// Writes `btf` (its own types only, for split BTF) in `format`.
+pub fn write(btf: &Btf, format: Format, w: impl io::Write) -> io::Result<()> {
+    match format {
+        Format::Raw => write_raw(btf, w),
+        Format::Json => write_json(btf, w),
+    }
+}
+
+/// bpftool's name of a type or member: `(anon)` for offset 0, `(invalid)`
+/// for an offset with no string.
+fn name(btf: &Btf, off: StrOff) -> &[u8] {
+    if off.0 == 0 {
+        return b"(anon)";
+    }
+    btf.str_at(off).unwrap_or(b"(invalid)")
+}
+
+/// bpftool's name of a kind; kind 0 (void) and kinds it does not know are `UNKNOWN`.
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Unknown(_) => "UNKNOWN",
+        kind => kind.name(),
+    }
+}
+
+/// The kind and name bpftool shows for a DATASEC entry's type: void (id 0)
+/// reads as libbpf's zeroed void record; ids past the end show nothing.
+fn entry_kind_name(btf: &Btf, id: crate::TypeId) -> Option<(&'static str, &[u8])> {
+    if id.0 == 0 {
+        return Some(("UNKNOWN", b"(anon)"));
+    }
+    let t = btf.type_by_id(id)?;
+    Some((kind_name(t.kind()), name(btf, t.name_off())))
+}
+
+fn int_encoding_name(encoding: u8) -> &'static str {
+    match encoding {
+        0 => "(none)",
+        int_encoding::SIGNED => "SIGNED",
+        int_encoding::CHAR => "CHAR",
+        int_encoding::BOOL => "BOOL",
+        _ => "UNKN",
+    }
+}
+
+/// FUNC linkage (the FUNC's vlen) and VAR linkage share their names.
+fn linkage_name(value: u32) -> &'static str {
+    match value {
+        linkage::STATIC => "static",
+        linkage::GLOBAL => "global",
+        linkage::EXTERN => "extern",
+        _ => "(unknown)",
+    }
+}
+
+fn fwd_kind_name(kind_flag: bool) -> &'static str {
+    if kind_flag {
+        "union"
+    } else {
+        "struct"
+    }
+}
+
+fn enum_encoding_name(kind_flag: bool) -> &'static str {
+    if kind_flag {
+        "SIGNED"
+    } else {
+        "UNSIGNED"
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,306 @@
+//! Small ELF files built here, in every class and byte order, for what the
+//! corpus cannot show: ELF32 and big-endian files, the refusals (a moving
+//! symbol used by a relocation, stale symbols with no BTF to recover them,
+//! malformed sets) and upstream's warnings.
+
+use kbtf_btf::{Btf, Endian, Info, Kind, StrOff, TypeId};
+use kbtf_btfids::{resolve, BtfNames, Error, IdsElf};
+use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind,
+    SymbolFlags, SymbolKind, SymbolScope,
+};
+
+/// BTF with FUNCs `c`, `a`, `b` (ids 2, 3, 4): name order is not id order.
+fn btf() -> Btf {
+    let mut btf = Btf::new();
+    let proto = btf
+        .add_type(StrOff(0), Info::new(Kind::FuncProto, false, 0), 0, &[])
+        .unwrap();
+    for name in ["c", "a", "b"] {
+        let n = btf.add_str(name.as_bytes()).unwrap();
+        btf.add_type(n, Info::new(Kind::Func, false, 0), proto.0, &[])
+            .unwrap();
+    }
+    btf
+}
+
+const FLAGS: [(&str, u32); 3] = [("a", 1), ("b", 2), ("c", 4)];
+
+struct Spec {
+    arch: Architecture,
+    endian: Endianness,
+    /// `.BTF_ids` contents as words.
+    words: Vec<u32>,
+    /// (symbol name, offset, size)
+    symbols: Vec<(String, u64, u64)>,
+    /// A relocation in `.data` against this symbol.
+    reloc_to: Option<String>,
+}
+
+fn set8_spec(arch: Architecture, endian: Endianness) -> Spec {
+    // set8 header {cnt 0, flags 1}, then a, b, c with their flags.
+    let mut words = vec![0, 1];
+    let mut symbols = vec![("__BTF_ID__set8__s".to_string(), 0, 32)];
+    for (i, (name, flags)) in FLAGS.iter().enumerate() {
+        words.extend([0, *flags]);
+        symbols.push((format!("__BTF_ID__func__{name}__{i}"), 8 + 8 * i as u64, 4));
+    }
+    Spec {
+        arch,
+        endian,
+        words,
+        symbols,
+        reloc_to: None,
+    }
+}
+
+fn build(spec: &Spec) -> Vec<u8> {
+    let mut obj = Object::new(BinaryFormat::Elf, spec.arch, spec.endian);
+    let ids = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), object::SectionKind::Data);
+    let e = if spec.endian == Endianness::Little {
+        Endian::Little
+    } else {
+        Endian::Big
+    };
+    let bytes: Vec<u8> = spec.words.iter().flat_map(|&w| e.u32_bytes(w)).collect();
+    obj.set_section_data(ids, bytes, 4);
+    let mut by_name = Vec::new();
+    for (name, value, size) in &spec.symbols {
+        let id = obj.add_symbol(Symbol {
+            name: name.clone().into_bytes(),
+            value: *value,
+            size: *size,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(ids),
+            flags: SymbolFlags::None,
+        });
+        by_name.push((name.clone(), id));
+    }
+    if let Some(target) = &spec.reloc_to {
+        let data = obj.section_id(StandardSection::Data);
+        obj.append_section_data(data, &[0; 8], 4);
+        let symbol = by_name.iter().find(|(n, _)| n == target).unwrap().1;
+        let flags = RelocationFlags::Generic {
+            kind: RelocationKind::Absolute,
+            encoding: RelocationEncoding::Generic,
+            size: 32,
+        };
+        obj.add_relocation(
+            data,
+            Relocation {
+                offset: 0,
+                symbol,
+                addend: 0,
+                flags,
+            },
+        )
+        .unwrap();
+    }
+    obj.write().unwrap()
+}
+
+fn run(bytes: &[u8], btf: &Btf) -> Result<Vec<u8>, Error> {
+    let elf = IdsElf::parse(bytes)?;
+    Ok(resolve(&elf, btf, &[])?.apply(&elf))
+}
+
+/// (name, id at its slot, flags at its slot) for each member, and the set's (id, flags) pairs.
+type Members = (Vec<(String, u32, u32)>, Vec<(u32, u32)>);
+
+fn members(bytes: &[u8]) -> Members {
+    let elf = IdsElf::parse(bytes).unwrap();
+    let sec = elf.section_bytes();
+    let m = elf
+        .symbols
+        .iter()
+        .filter(|s| !s.kind.is_set())
+        .map(|s| {
+            (
+                s.name_str().into_owned(),
+                elf.word_at(sec, s.offset).unwrap(),
+                elf.word_at(sec, s.offset + 4).unwrap(),
+            )
+        })
+        .collect();
+    let pairs = (0..3)
+        .map(|j| {
+            (
+                elf.word_at(sec, 8 + 8 * j).unwrap(),
+                elf.word_at(sec, 12 + 8 * j).unwrap(),
+            )
+        })
+        .collect();
+    (m, pairs)
+}
+
+fn assert_own_flags(bytes: &[u8], btf: &Btf) {
+    let (m, pairs) = members(bytes);
+    assert_eq!(
+        pairs,
+        vec![(2, 4), (3, 1), (4, 2)],
+        "sorted by id, flags with their ids"
+    );
+    for (name, id, flags) in m {
+        assert_eq!(
+            Some(TypeId(id)),
+            btf.find_by_name_kind(name.as_bytes(), Kind::Func),
+            "{name}"
+        );
+        assert_eq!(
+            flags,
+            FLAGS.iter().find(|f| f.0 == name).unwrap().1,
+            "{name}"
+        );
+    }
+}
+
+const TARGETS: [(Architecture, Endianness); 4] = [
+    (Architecture::X86_64, Endianness::Little),
+    (Architecture::I386, Endianness::Little),
+    (Architecture::PowerPc64, Endianness::Big),
+    (Architecture::PowerPc, Endianness::Big),
+];
+
+#[test]
+fn every_class_and_byte_order_is_idempotent() {
+    let btf = btf();
+    for (arch, endian) in TARGETS {
+        let fresh = build(&set8_spec(arch, endian));
+        let once = run(&fresh, &btf).unwrap();
+        assert_own_flags(&once, &btf);
+        let twice = run(&once, &btf).unwrap();
+        assert!(twice == once, "{arch:?}: second run changed the file");
+        assert_eq!(run(&twice, &btf).unwrap(), twice);
+        // Reading names from the blob, in the file's byte order, gives the same.
+        let e = if endian == Endianness::Little {
+            Endian::Little
+        } else {
+            Endian::Big
+        };
+        let blob = btf.to_bytes_endian(e);
+        let names = BtfNames::parse(&blob, None).unwrap();
+        let elf = IdsElf::parse(&fresh).unwrap();
+        assert!(resolve(&elf, &names, &[]).unwrap().apply(&elf) == once);
+        // Only the section and the moved symbols' values changed.
+        let diff = fresh.iter().zip(&once).filter(|(a, b)| a != b).count();
+        assert!(
+            diff > 0 && diff <= 3 * 4 + 3 * 8,
+            "{arch:?}: {diff} bytes changed"
+        );
+    }
+}
+
+/// The section as upstream leaves it: pairs sorted by id, symbols where they were.
+fn upstream_processed(arch: Architecture, endian: Endianness) -> Spec {
+    let mut spec = set8_spec(arch, endian);
+    spec.words = vec![3, 1, 2, 4, 3, 1, 4, 2];
+    spec
+}
+
+#[test]
+fn stale_symbols_are_repaired_through_the_btf_that_gave_the_ids() {
+    let btf = btf();
+    for (arch, endian) in TARGETS {
+        let stale = build(&upstream_processed(arch, endian));
+        let (m, _) = members(&stale);
+        assert_eq!(
+            m[0],
+            ("a".to_string(), 2, 4),
+            "the stale symbol of a points at c's entry"
+        );
+        let fixed = run(&stale, &btf).unwrap();
+        assert_own_flags(&fixed, &btf);
+        assert_eq!(run(&fixed, &btf).unwrap(), fixed);
+    }
+}
+
+#[test]
+fn stale_symbols_without_their_btf_are_refused() {
+    // A BTF whose ids differ (a type put first): it did not give the ids in the file.
+    let mut other = Btf::new();
+    other
+        .add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), 0, &[])
+        .unwrap();
+    let proto = other
+        .add_type(StrOff(0), Info::new(Kind::FuncProto, false, 0), 0, &[])
+        .unwrap();
+    for name in ["c", "a", "b"] {
+        let n = other.add_str(name.as_bytes()).unwrap();
+        other
+            .add_type(n, Info::new(Kind::Func, false, 0), proto.0, &[])
+            .unwrap();
+    }
+    let stale = build(&upstream_processed(
+        Architecture::X86_64,
+        Endianness::Little,
+    ));
+    let err = run(&stale, &other).unwrap_err();
+    assert!(matches!(err, Error::Unrecoverable { .. }), "{err}");
+    // Given the BTF that produced the ids as an earlier one, it works.
+    let elf = IdsElf::parse(&stale).unwrap();
+    let orig = btf();
+    let out = resolve(&elf, &other, &[&orig]).unwrap().apply(&elf);
+    let (m, pairs) = members(&out);
+    assert_eq!(pairs, vec![(3, 4), (4, 1), (5, 2)]);
+    assert!(m.iter().all(
+        |(n, id, f)| other.find_by_name_kind(n.as_bytes(), Kind::Func) == Some(TypeId(*id))
+            && FLAGS.iter().any(|x| x.0 == n && x.1 == *f)
+    ));
+}
+
+#[test]
+fn a_relocated_symbol_that_would_move_is_refused() {
+    let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    spec.reloc_to = Some("__BTF_ID__func__a__0".into());
+    let err = run(&build(&spec), &btf()).unwrap_err();
+    assert!(matches!(err, Error::RelocatedSymbol { .. }), "{err}");
+    assert!(err.to_string().contains("func a"), "{err}");
+}
+
+#[test]
+fn malformed_sets_and_warnings() {
+    let btf = btf();
+    let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    spec.symbols[0].2 = 30;
+    let err = run(&build(&spec), &btf).unwrap_err();
+    assert!(matches!(err, Error::MalformedSet { .. }), "{err}");
+
+    let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    spec.symbols[1].1 = 12;
+    let err = run(&build(&spec), &btf).unwrap_err();
+    assert!(err.to_string().contains("not on a slot boundary"), "{err}");
+
+    let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    spec.symbols.push(("__BTF_ID__set8__s".into(), 0, 32));
+    assert!(run(&build(&spec), &btf).is_err(), "a set defined twice");
+
+    let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    spec.symbols[2].0 = "__BTF_ID__func__nosuch__1".into();
+    let elf_bytes = build(&spec);
+    let elf = IdsElf::parse(&elf_bytes).unwrap();
+    let out = resolve(&elf, &btf, &[]).unwrap();
+    assert_eq!(
+        out.warnings,
+        vec!["resolve_btfids: unresolved symbol nosuch".to_string()]
+    );
+
+    // Like upstream, a later duplicate warns only while some name is still unresolved.
+    let mut dup = btf.clone();
+    let n = dup.add_str(b"a").unwrap();
+    dup.add_type(n, Info::new(Kind::Func, false, 0), 1, &[])
+        .unwrap();
+    let out = resolve(&elf, &dup, &[]).unwrap();
+    assert_eq!(
+        out.warnings,
+        vec![
+            "multiple IDs found for 'a': 3, 5 - using 3".to_string(),
+            "resolve_btfids: unresolved symbol nosuch".to_string()
+        ]
+    );
+    let elf_bytes = build(&set8_spec(Architecture::X86_64, Endianness::Little));
+    let elf = IdsElf::parse(&elf_bytes).unwrap();
+    assert!(resolve(&elf, &dup, &[]).unwrap().warnings.is_empty());
+}

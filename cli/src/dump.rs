@@ -1,0 +1,56 @@
+//! `kbtf dump [--base FILE] [--format raw|json] FILE`: the output of
+//! `bpftool [-B BASE] [-j] btf dump file FILE`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kbtf_btf::{dump, Btf};
+
+use crate::Error;
+
+/// The running kernel's BTF, the base bpftool picks for its modules' BTF.
+const SYSFS_VMLINUX: &str = "/sys/kernel/btf/vmlinux";
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Read FILE as split BTF over this base (a raw BTF blob or an ELF file)
+    #[arg(short = 'B', long, value_name = "BASE")]
+    base: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Raw)]
+    format: Format,
+    /// A raw BTF blob or an ELF file with a .BTF section
+    file: PathBuf,
+}
+
+#[derive(Copy, Clone, clap::ValueEnum)]
+enum Format {
+    /// bpftool's plain text
+    Raw,
+    /// bpftool's -j output
+    Json,
+}
+
+pub fn run(args: Args) -> Result<(), Error> {
+    let base = match base_path(&args) {
+        Some(path) => Some(Arc::new(Btf::from_file(path)?)),
+        None => None,
+    };
+    let btf = Btf::from_file_split(&args.file, base)?;
+    let format = match args.format {
+        Format::Raw => dump::Format::Raw,
+        Format::Json => dump::Format::Json,
+    };
+    dump::write(&btf, format, std::io::stdout().lock()).map_err(Error::stdout)
+}
+
+/// `--base`, or for a module's BTF under /sys/kernel/btf the running
+/// kernel's, as bpftool does.
+fn base_path(args: &Args) -> Option<&Path> {
+    if let Some(base) = &args.base {
+        return Some(base);
+    }
+    let sysfs = Path::new(SYSFS_VMLINUX);
+    let in_sysfs = sysfs.parent().is_some_and(|dir| args.file.starts_with(dir));
+    (in_sysfs && args.file != sysfs).then_some(sysfs)
+}

@@ -1,0 +1,371 @@
+//! `resolve_btfids`: a drop-in for the kernel's tool, with its option
+//! syntax (tools/lib/subcmd parse-options: options before the one ELF
+//! argument, `-b F`/`-bF`, `--btf_base F`/`--btf_base=F`, unique prefixes of
+//! long options, `-vv`), its outputs and its exit codes (129 for usage,
+//! 255 for failure).
+//!
+//! - Without `--btf` (Makefile.modfinal of 6.12: `resolve_btfids -b vmlinux X.ko`,
+//!   link-vmlinux.sh: `resolve_btfids vmlinux`): resolve the file's `.BTF_ids`
+//!   against its own `.BTF`, in place and atomically.
+//! - With `--btf F` (gen-btf.sh of 7.x): leave the ELF file alone and write
+//!   `ELF.BTF` (F's BTF) and `ELF.BTF_ids` (the resolved section), plus
+//!   `ELF.BTF_ids.moves` when member symbols must move with their entries.
+//! - `--patch_btfids F ELF`: copy F into `.BTF_ids`, atomically, and apply
+//!   `F.moves` if kbtf left one for that blob.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use kbtf_btf::atomic::write_file_atomic;
+use kbtf_btf::input::{btf_blob, FileBytes};
+use kbtf_btf::Btf;
+use kbtf_btfids::elf::distilled_base_blob;
+use kbtf_btfids::{
+    move_symbols, moves, patch_section, resolve, BtfNames, Error as IdsError, IdsElf, TypeNames,
+};
+
+use crate::Error;
+
+/// The arguments after `kbtf resolve_btfids`, parsed by hand (upstream's syntax is not clap's).
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub args: Vec<OsString>,
+}
+
+const USAGE: &str = "\
+ Usage: resolve_btfids [<options>] <ELF object>
+    or: resolve_btfids --patch_btfids <.BTF_ids file> <ELF object>
+
+    -v, --verbose         be more verbose (show errors, etc)
+        --btf <file>      input BTF data
+    -b, --btf_base <file>
+                          path of file providing base BTF
+        --fatal_warnings  turn warnings into errors
+        --distill_base    distill --btf_base and emit .BTF.base section data
+        --patch_btfids <file>
+                          replace .BTF_ids section with data from file
+";
+
+/// Upstream's options.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub verbose: u32,
+    pub btf: Option<PathBuf>,
+    pub btf_base: Option<PathBuf>,
+    pub fatal_warnings: bool,
+    pub distill_base: bool,
+    pub patch_btfids: Option<PathBuf>,
+    pub elf: PathBuf,
+}
+
+/// Why parsing stopped: a usage error, or `-h`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ParseStop {
+    Help,
+    Usage(String),
+}
+
+const LONG: [(&str, bool); 6] = [
+    ("verbose", false),
+    ("btf", true),
+    ("btf_base", true),
+    ("fatal_warnings", false),
+    ("distill_base", false),
+    ("patch_btfids", true),
+];
+
+/// Parses upstream's command line (without the program name).
+pub fn parse(args: &[OsString]) -> Result<Options, ParseStop> {
+    let mut o = Options::default();
+    let mut it = args.iter();
+    let mut positional: Vec<PathBuf> = Vec::new();
+    let usage = |m: String| ParseStop::Usage(m);
+    while let Some(arg) = it.next() {
+        let s = arg.to_string_lossy();
+        if s == "--" {
+            positional.extend(it.by_ref().map(PathBuf::from));
+            break;
+        }
+        if let Some(long) = s.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(OsString::from(v))),
+                None => (long, None),
+            };
+            if name == "help" {
+                return Err(ParseStop::Help);
+            }
+            // An exact name wins; else a unique prefix, as parse-options allows.
+            let matches: Vec<_> = LONG.iter().filter(|(l, _)| l.starts_with(name)).collect();
+            let &(full, takes_value) = LONG
+                .iter()
+                .find(|(l, _)| *l == name)
+                .or_else(|| (matches.len() == 1).then(|| matches[0]))
+                .ok_or_else(|| {
+                    usage(if matches.is_empty() {
+                        format!("unknown option `{name}'")
+                    } else {
+                        format!("ambiguous option: {name}")
+                    })
+                })?;
+            let value = if takes_value {
+                Some(match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| usage(format!("option `{full}' requires a value")))?,
+                })
+            } else if inline.is_some() {
+                return Err(usage(format!("option `{full}' takes no value")));
+            } else {
+                None
+            };
+            let path = || PathBuf::from(value.clone().unwrap_or_default());
+            match full {
+                "verbose" => o.verbose += 1,
+                "btf" => o.btf = Some(path()),
+                "btf_base" => o.btf_base = Some(path()),
+                "fatal_warnings" => o.fatal_warnings = true,
+                "distill_base" => o.distill_base = true,
+                _ => o.patch_btfids = Some(path()),
+            }
+            continue;
+        }
+        if let Some(shorts) = s.strip_prefix('-').filter(|r| !r.is_empty()) {
+            for (i, c) in shorts.char_indices() {
+                match c {
+                    'v' => o.verbose += 1,
+                    'h' => return Err(ParseStop::Help),
+                    'b' => {
+                        let rest = &shorts[i + 1..];
+                        o.btf_base = Some(if rest.is_empty() {
+                            PathBuf::from(
+                                it.next()
+                                    .ok_or_else(|| usage("switch `b' requires a value".into()))?,
+                            )
+                        } else {
+                            PathBuf::from(rest)
+                        });
+                        break;
+                    }
+                    c => return Err(usage(format!("unknown switch `{c}'"))),
+                }
+            }
+            continue;
+        }
+        // Options stop at the first non-option.
+        positional.push(PathBuf::from(arg));
+        positional.extend(it.by_ref().map(PathBuf::from));
+        break;
+    }
+    if positional.len() != 1 {
+        return Err(usage(String::new()));
+    }
+    o.elf = positional.remove(0);
+    Ok(o)
+}
+
+/// Parses, runs and reports like upstream: usage 129, failure 255.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let opts = match parse(&args) {
+        Ok(o) => o,
+        Err(ParseStop::Help) => {
+            print!("\n{USAGE}\n");
+            return ExitCode::from(129);
+        }
+        Err(ParseStop::Usage(msg)) => {
+            if !msg.is_empty() {
+                eprintln!(" Error: {msg}");
+            }
+            eprint!("\n{USAGE}\n");
+            return ExitCode::from(129);
+        }
+    };
+    match run(&opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("FAILED: {e}");
+            ExitCode::from(255)
+        }
+    }
+}
+
+/// Where an in-place rewrite goes: through symlinks, as upstream's writes
+/// into the open file do (an atomic rename would replace the link instead).
+fn in_place_target(elf: &Path) -> Result<PathBuf, Error> {
+    Ok(std::fs::canonicalize(elf).map_err(|e| IdsError::from(e).in_file(elf))?)
+}
+
+fn suffixed(elf: &Path, suffix: &str) -> PathBuf {
+    let mut s = elf.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Runs resolve_btfids with parsed options.
+pub fn run(o: &Options) -> Result<(), Error> {
+    if let Some(blob_path) = &o.patch_btfids {
+        let blob = std::fs::read(blob_path).map_err(|e| IdsError::from(e).in_file(blob_path))?;
+        let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
+        let mut out = patch_section(&data, &blob).map_err(|e| e.in_file(&o.elf))?;
+        // Symbol moves kbtf's --btf run left beside the blob.
+        let moves_path = suffixed(blob_path, moves::SUFFIX);
+        if let Ok(text) = std::fs::read_to_string(&moves_path) {
+            let elf = IdsElf::parse(&data).map_err(|e| e.in_file(&o.elf))?;
+            let moves = moves::decode(&text, &elf, &blob).map_err(|e| e.in_file(&moves_path))?;
+            move_symbols(&elf, &mut out, &moves);
+        }
+        write_file_atomic(&in_place_target(&o.elf)?, &out)?;
+        return Ok(());
+    }
+    if o.distill_base {
+        return Err(Error::Usage(
+            "--distill_base is not supported yet (it comes with kbtf's distillation)".into(),
+        ));
+    }
+    let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
+    let elf = match IdsElf::parse(&data) {
+        Ok(e) => Some(e),
+        Err(IdsError::NoBtfIdsSection | IdsError::NoSymtab) => {
+            if o.verbose > 0 {
+                eprintln!("Cannot find .BTF_ids or symbols sections, skip symbols resolution");
+            }
+            None
+        }
+        Err(e) => return Err(e.in_file(&o.elf).into()),
+    };
+
+    // A distilled .BTF.base in the file replaces --btf_base, as upstream does.
+    let base_file = match &o.btf_base {
+        Some(b) => Some(FileBytes::open(b).map_err(|e| IdsError::from(e).in_file(b))?),
+        None => None,
+    };
+    let (base_blob, base_path) = match distilled_base_blob(&data).map_err(|e| e.in_file(&o.elf))? {
+        Some(blob) => (Some(blob), o.elf.as_path()),
+        None => match (&base_file, &o.btf_base) {
+            (Some(f), Some(path)) => (
+                Some(btf_blob(f).map_err(|e| e.in_file(path))?),
+                path.as_path(),
+            ),
+            _ => (None, o.elf.as_path()),
+        },
+    };
+    let base_names = match &base_blob {
+        Some(b) => Some(BtfNames::parse(b, None).map_err(|e| e.in_file(base_path))?),
+        None => None,
+    };
+    let own_blob = btf_blob(&data).map_err(|e| e.in_file(&o.elf));
+
+    match &o.btf {
+        None => {
+            let Some(elf) = elf else { return Ok(()) };
+            let own_blob = own_blob?;
+            let names =
+                BtfNames::parse(&own_blob, base_names.as_ref()).map_err(|e| e.in_file(&o.elf))?;
+            let outcome = resolve(&elf, &names, &[]).map_err(|e| e.in_file(&o.elf))?;
+            report(o, &outcome)?;
+            if outcome.moves.is_empty() && outcome.section == elf.section_bytes() {
+                return Ok(());
+            }
+            let out = outcome.apply(&elf);
+            write_file_atomic(&in_place_target(&o.elf)?, &out)?;
+        }
+        Some(btf_path) => {
+            let base = match &base_blob {
+                Some(b) => Some(Arc::new(Btf::parse(b).map_err(|e| e.in_file(base_path))?)),
+                None => None,
+            };
+            let btf = Btf::from_file_split(btf_path, base)?;
+            if let Some(elf) = elf {
+                // The file's own .BTF, if any, may be what produced ids already there.
+                let own_blob = own_blob.ok();
+                let own = own_blob
+                    .as_deref()
+                    .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
+                let earlier: Vec<&dyn TypeNames> =
+                    own.iter().map(|n| n as &dyn TypeNames).collect();
+                let outcome = resolve(&elf, &btf, &earlier).map_err(|e| e.in_file(&o.elf))?;
+                report(o, &outcome)?;
+                let ids_path = suffixed(&o.elf, ".BTF_ids");
+                write_file_atomic(&ids_path, &outcome.section)?;
+                let moves_path = suffixed(&ids_path, moves::SUFFIX);
+                if outcome.moves.is_empty() {
+                    let _ = std::fs::remove_file(&moves_path);
+                } else {
+                    let text = moves::encode(&elf, &outcome.section, &outcome.moves);
+                    write_file_atomic(&moves_path, text.as_bytes())?;
+                }
+            }
+            write_file_atomic(&suffixed(&o.elf, ".BTF"), &btf.to_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+fn report(o: &Options, outcome: &kbtf_btfids::Outcome) -> Result<(), Error> {
+    for w in &outcome.warnings {
+        eprintln!("WARN: {w}");
+    }
+    if o.verbose > 0 {
+        for n in &outcome.notes {
+            eprintln!("{n}");
+        }
+        for m in &outcome.moves {
+            eprintln!("moving {} from {:#x} to {:#x}", m.name, m.from, m.to);
+        }
+    }
+    if o.fatal_warnings && !outcome.warnings.is_empty() {
+        return Err(IdsError::FatalWarnings(outcome.warnings.len()).into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Options, ParseStop> {
+        parse(&args.iter().map(OsString::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn upstream_spellings() {
+        let o = p(&["-b", "vmlinux", "x.ko"]).unwrap();
+        assert_eq!(o.btf_base, Some("vmlinux".into()));
+        assert_eq!(o.elf, PathBuf::from("x.ko"));
+        let o = p(&[
+            "-bvmlinux",
+            "-vv",
+            "--btf=x.BTF.1",
+            "--fatal_warnings",
+            "x.ko",
+        ])
+        .unwrap();
+        assert_eq!((o.btf_base, o.verbose), (Some("vmlinux".into()), 2));
+        assert_eq!(o.btf, Some("x.BTF.1".into()));
+        assert!(o.fatal_warnings);
+        let o = p(&["--btf_base", "v", "--btf", "b", "x"]).unwrap();
+        assert_eq!((o.btf_base, o.btf), (Some("v".into()), Some("b".into())));
+        let o = p(&["--patch", "ids", "vmlinux"]).unwrap();
+        assert_eq!(o.patch_btfids, Some("ids".into()));
+        assert_eq!(
+            p(&["--verbose", "--", "-odd"]).unwrap().elf,
+            PathBuf::from("-odd")
+        );
+    }
+
+    #[test]
+    fn usage_errors() {
+        assert!(matches!(p(&[]), Err(ParseStop::Usage(_))));
+        assert!(matches!(p(&["a", "b"]), Err(ParseStop::Usage(_))));
+        // Options stop at the first non-option: "-v" is a second argument.
+        assert!(matches!(p(&["x.ko", "-v"]), Err(ParseStop::Usage(_))));
+        assert!(matches!(p(&["--nope", "x"]), Err(ParseStop::Usage(_))));
+        assert!(matches!(p(&["--btf_base"]), Err(ParseStop::Usage(_))));
+        assert!(matches!(p(&["-x", "f"]), Err(ParseStop::Usage(_))));
+        assert_eq!(p(&["-h"]), Err(ParseStop::Help));
+    }
+}

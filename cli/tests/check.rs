@@ -1,0 +1,54 @@
+//! `kbtf check` end to end: the exit status and what it prints.
+
+use std::process::Command;
+
+use kbtf_btf::{Btf, Info, Kind, StrOff};
+
+fn blob(bad_member_offset: bool) -> Vec<u8> {
+    let mut b = Btf::new();
+    let int = b.add_str(b"int").unwrap();
+    b.add_type(int, Info::new(Kind::Int, false, 0), 4, &[32])
+        .unwrap();
+    let (s, m) = (b.add_str(b"s").unwrap(), b.add_str(b"m").unwrap());
+    // A 4-byte int at byte 1 of a 4-byte struct overhangs it.
+    let offset = if bad_member_offset { 8 } else { 0 };
+    b.add_type(s, Info::new(Kind::Struct, false, 1), 4, &[m.0, 1, offset])
+        .unwrap();
+    b.add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), 2, &[])
+        .unwrap();
+    b.to_bytes()
+}
+
+fn kbtf_check(blob: &[u8], name: &str) -> (bool, String) {
+    let dir = std::env::temp_dir().join(format!("kbtf-cli-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, blob).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn clean_btf_passes() {
+    let (ok, out) = kbtf_check(&blob(false), "good.btf");
+    assert!(ok, "{out}");
+    assert!(out.contains("no findings"), "{out}");
+}
+
+#[test]
+fn a_finding_fails_and_is_printed() {
+    let (ok, out) = kbtf_check(&blob(true), "bad.btf");
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("[2] Member exceeds struct_size (btf_int_check_member)"),
+        "{out}"
+    );
+}

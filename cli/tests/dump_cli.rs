@@ -1,0 +1,149 @@
+//! `kbtf dump` as a command: its output equals bpftool's, its errors name the
+//! file and exit 1, and a reader that goes away early is no error.
+
+#[path = "../../testdata/bpftool.rs"]
+mod bpftool;
+#[path = "../../testdata/corpus.rs"]
+mod corpus;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use bpftool::{bpftool_json, Bpftool};
+use kbtf_btf::{Btf, Info, Kind};
+
+fn kbtf(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kbtf"))
+        .args(args)
+        .output()
+        .expect("running kbtf")
+}
+
+/// Runs `kbtf dump ARGS`, expecting success.
+fn kbtf_dump(args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    let mut all = vec!["dump".as_ref()];
+    all.extend_from_slice(args);
+    let out = kbtf(&all);
+    assert!(
+        out.status.success(),
+        "kbtf dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn module_over_base_matches_bpftool() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let vmlinux = corpus.vmlinux();
+    let module = corpus.module("nf_conntrack.ko");
+    let (v, m) = (vmlinux.as_os_str(), module.as_os_str());
+    let want = bpftool.dump(Some(&vmlinux), &module, false).unwrap();
+    assert!(kbtf_dump(&["--base".as_ref(), v, m]) == want);
+    assert!(kbtf_dump(&["-B".as_ref(), v, m]) == want);
+    let want = bpftool_json(&bpftool.dump(Some(&vmlinux), &module, true).unwrap()).unwrap();
+    let got = kbtf_dump(&["--format".as_ref(), "json".as_ref(), "-B".as_ref(), v, m]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&got).unwrap(),
+        want
+    );
+}
+
+#[test]
+fn vmlinux_matches_bpftool() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let vmlinux = corpus.vmlinux();
+    let want = bpftool.dump(None, &vmlinux, false).unwrap();
+    assert!(kbtf_dump(&[vmlinux.as_os_str()]) == want);
+}
+
+fn assert_fails_naming(out: &Output, file: &Path, what: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    let prefix = format!("kbtf: {}: ", file.display());
+    assert!(
+        stderr.starts_with(&prefix) && stderr.contains(what),
+        "expected {prefix}...{what}..., got: {stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn errors_name_the_file_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.btf");
+    let out = kbtf(&["dump".as_ref(), missing.as_os_str()]);
+    assert_fails_naming(&out, &missing, "No such file");
+
+    let garbage = dir.path().join("garbage.btf");
+    std::fs::write(&garbage, b"this is not BTF at all, not even close").unwrap();
+    let out = kbtf(&["dump".as_ref(), garbage.as_os_str()]);
+    assert_fails_naming(&out, &garbage, "magic");
+
+    let truncated = dir.path().join("truncated.btf");
+    let mut btf = Btf::new();
+    let name = btf.add_str(b"int").unwrap();
+    btf.add_type(name, Info::new(Kind::Int, false, 0), 4, &[32])
+        .unwrap();
+    let blob = btf.to_bytes();
+    std::fs::write(&truncated, &blob[..blob.len() - 6]).unwrap();
+    let out = kbtf(&["dump".as_ref(), truncated.as_os_str()]);
+    assert_fails_naming(&out, &truncated, "truncated");
+
+    // A bad base is named as such, not the file read over it.
+    let good = dir.path().join("good.btf");
+    std::fs::write(&good, &blob).unwrap();
+    let out = kbtf(&[
+        "dump".as_ref(),
+        "--base".as_ref(),
+        garbage.as_os_str(),
+        good.as_os_str(),
+    ]);
+    assert_fails_naming(&out, &garbage, "magic");
+}
+
+#[test]
+fn a_closed_pipe_is_quiet() {
+    // Large enough to fill any pipe buffer many times over.
+    let mut btf = Btf::new();
+    let name = btf
+        .add_str(b"a_reasonably_long_type_name_for_volume")
+        .unwrap();
+    for _ in 0..200_000 {
+        btf.add_type(name, Info::new(Kind::Int, false, 0), 4, &[32])
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.btf");
+    std::fs::write(&file, btf.to_bytes()).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+        .arg("dump")
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running kbtf");
+    let mut head = [0u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    // The read end is closed here, as `head` does.
+    let out = child.wait_with_output().unwrap();
+    assert!(head.starts_with(b"[1] INT 'a_reasonably_long_type_name_for_volume' size=4"));
+    assert!(out.status.success(), "status {}", out.status);
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,268 @@
+//! A real kbuild module (testdata/kmod) built against Debian's
+//! linux-headers-6.12.117+deb12-cloud-amd64, whose kfunc set is not in BTF
+//! id order and whose kfuncs carry different KF_* flags. Every function must
+//! keep its own flags (checked by name, against the BTF_ID_FLAGS lines of the
+//! source and bpftool's ids):
+//! - built with kbtf as RESOLVE_BTFIDS, then after 1, 2 and 3 more runs,
+//!   then after pahole re-encodes its BTF against a base whose ids differ;
+//! - built with upstream's resolve_btfids (linux-kbuild-6.12.117+deb12),
+//!   whose second run gets it wrong, and whose output kbtf repairs.
+//!
+//! Needs: linux-headers-6.12.117+deb12-cloud-amd64, make, gcc, dwarves (pahole), bpftool.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kbtf_btf::{record, Btf, Info, Kind, StrOff};
+use kbtf_btfids::kfunc::KF_FLAGS;
+use object::{Object, ObjectSection, ObjectSymbol};
+
+const KDIR: &str = "/usr/src/linux-headers-6.12.117+deb12-cloud-amd64";
+const UPSTREAM: &str =
+    "/usr/lib/linux-kbuild-6.12.117+deb12/tools/bpf/resolve_btfids/resolve_btfids";
+const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/kmod");
+
+/// (function, flags) in set order, from the source's BTF_ID_FLAGS lines.
+fn source_flags() -> Vec<(String, u32)> {
+    let src = std::fs::read_to_string(Path::new(SRC).join("btfids_kmod.c")).unwrap();
+    src.lines()
+        .filter_map(|l| l.trim().strip_prefix("BTF_ID_FLAGS(func, "))
+        .map(|rest| {
+            let inner = rest.trim_end_matches(')');
+            let (name, flags) = inner.split_once(',').unwrap_or((inner, ""));
+            let bits = flags
+                .split('|')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(|f| {
+                    KF_FLAGS
+                        .iter()
+                        .find(|(n, _)| *n == f)
+                        .unwrap_or_else(|| panic!("{f}"))
+                        .1
+                })
+                .fold(0, |a, b| a | b);
+            (name.trim().to_string(), bits)
+        })
+        .collect()
+}
+
+/// Function ids of the module's BTF, as bpftool reads them.
+fn func_ids(ko: &Path, base: &Path) -> HashMap<String, u32> {
+    let out = Command::new("bpftool")
+        .arg("-B")
+        .arg(base)
+        .args(["btf", "dump", "file"])
+        .arg(ko)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("] FUNC '"))
+        .map(|l| {
+            let id = l[1..l.find(']').unwrap()].parse().unwrap();
+            let name = l.split('\'').nth(1).unwrap().to_string();
+            (name, id)
+        })
+        .collect()
+}
+
+/// A set8's (id, flags) pairs and each member symbol's (name, slot).
+type Set8 = (Vec<(u32, u32)>, Vec<(String, usize)>);
+
+/// The set8 of `.BTF_ids`.
+fn set8(ko: &Path) -> Set8 {
+    let bytes = std::fs::read(ko).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let sec = file.section_by_name(".BTF_ids").unwrap();
+    let data = sec.data().unwrap();
+    let w = |o: u64| u32::from_le_bytes(data[o as usize..o as usize + 4].try_into().unwrap());
+    let syms: Vec<_> = file
+        .symbols()
+        .filter(|s| s.section_index() == Some(sec.index()))
+        .collect();
+    let set = syms
+        .iter()
+        .find(|s| s.name().unwrap().starts_with("__BTF_ID__set8__"))
+        .unwrap();
+    let pairs = (0..set.size() / 8 - 1)
+        .map(|j| (w(set.address() + 8 + 8 * j), w(set.address() + 12 + 8 * j)))
+        .collect();
+    let members = syms
+        .iter()
+        .filter_map(|s| {
+            let rest = s.name().unwrap().strip_prefix("__BTF_ID__func__")?;
+            Some((
+                rest[..rest.rfind("__").unwrap()].to_string(),
+                ((s.address() - set.address() - 8) / 8) as usize,
+            ))
+        })
+        .collect();
+    (pairs, members)
+}
+
+/// Every function's entry has its flags; with `symbols`, its symbol points at that entry too.
+fn check(ko: &Path, base: &Path, symbols: bool) -> Result<(), String> {
+    let ids = func_ids(ko, base);
+    let (pairs, members) = set8(ko);
+    for (name, flags) in source_flags() {
+        let id = ids[&name];
+        let Some(&(_, got)) = pairs.iter().find(|p| p.0 == id) else {
+            return Err(format!("{name} (id {id}) is not in the set"));
+        };
+        if got != flags {
+            return Err(format!("{name} has flags {got:#x}, its own are {flags:#x}"));
+        }
+        let slot = members.iter().find(|m| m.0 == name).unwrap().1;
+        if symbols && pairs[slot].0 != id {
+            return Err(format!("symbol of {name} points at id {}", pairs[slot].0));
+        }
+    }
+    Ok(())
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn build(dir: &Path, resolve_btfids: Option<&Path>) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    for f in ["btfids_kmod.c", "Kbuild"] {
+        std::fs::copy(Path::new(SRC).join(f), dir.join(f)).unwrap();
+    }
+    let mut make = Command::new("make");
+    make.arg("-C").arg(KDIR).arg(format!("M={}", dir.display()));
+    if let Some(r) = resolve_btfids {
+        make.arg(format!("RESOLVE_BTFIDS={}", r.display()));
+    }
+    let out = run(&mut make);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("BTF [M]"),
+        "no BTF step"
+    );
+    dir.join("btfids_kmod.ko")
+}
+
+/// The headers' vmlinux BTF with a few types put first: every id moves.
+fn shifted_base(out: &Path) {
+    let orig = Btf::from_file(Path::new(KDIR).join("vmlinux")).unwrap();
+    let mut alt = Btf::new();
+    alt.replace_strings(orig.own_strings().clone());
+    const PAD: u32 = 5;
+    for _ in 0..PAD {
+        alt.add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), 0, &[])
+            .unwrap();
+    }
+    for t in orig.own_types() {
+        let mut words = t.words().to_vec();
+        for slot in record::type_id_slots(t.info()) {
+            if words[slot] != 0 {
+                words[slot] += PAD;
+            }
+        }
+        alt.add_record(&words).unwrap();
+    }
+    std::fs::write(out, alt.to_bytes()).unwrap();
+}
+
+fn reencode(ko: &Path, base: &Path) {
+    run(Command::new("pahole")
+        .env("LLVM_OBJCOPY", "objcopy")
+        .args(["-J", "--btf_gen_floats", "--btf_base"])
+        .arg(base)
+        .arg(ko));
+}
+
+#[test]
+fn kfunc_flags_survive_reruns_and_reencoding() {
+    if !Path::new(KDIR).join("Makefile").exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{KDIR} is missing (install linux-headers-6.12.117+deb12-cloud-amd64)"
+        );
+        eprintln!("skipping: {KDIR} is missing");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let vmlinux = Path::new(KDIR).join("vmlinux");
+    let kbtf_as = tmp.path().join("resolve_btfids");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kbtf"), &kbtf_as).unwrap();
+    let kbtf = |base: &Path, ko: &Path| run(Command::new(&kbtf_as).arg("-b").arg(base).arg(ko));
+
+    // kbtf as kbuild's resolve_btfids.
+    let ko = build(&tmp.path().join("kbtf"), Some(&kbtf_as));
+    let ids = func_ids(&ko, &vmlinux);
+    let in_source_order: Vec<u32> = source_flags().iter().map(|(n, _)| ids[n]).collect();
+    assert!(
+        in_source_order.windows(2).any(|w| w[0] > w[1]),
+        "the set is in id order: nothing to test"
+    );
+    check(&ko, &vmlinux, true).unwrap();
+    let mut last = std::fs::read(&ko).unwrap();
+    for run in 1..=3 {
+        kbtf(&vmlinux, &ko);
+        check(&ko, &vmlinux, true).unwrap_or_else(|e| panic!("run {run}: {e}"));
+        let now = std::fs::read(&ko).unwrap();
+        assert!(now == last, "run {run} changed the file");
+        last = now;
+    }
+    let alt = tmp.path().join("alt-base.btf");
+    shifted_base(&alt);
+    reencode(&ko, &alt);
+    kbtf(&alt, &ko);
+    assert_ne!(
+        func_ids(&ko, &alt),
+        ids,
+        "the new base did not change the ids"
+    );
+    check(&ko, &alt, true).expect("after re-encoding");
+    let before = std::fs::read(&ko).unwrap();
+    kbtf(&alt, &ko);
+    assert!(
+        std::fs::read(&ko).unwrap() == before,
+        "a run after re-encoding changed the file"
+    );
+
+    // Upstream's resolve_btfids: right once, wrong on the second run.
+    let up = build(&tmp.path().join("upstream"), None);
+    check(&up, &vmlinux, false).expect("upstream's first run");
+    assert!(
+        check(&up, &vmlinux, true).is_err(),
+        "upstream left its symbols stale"
+    );
+    let repaired = tmp.path().join("repaired.ko");
+    std::fs::copy(&up, &repaired).unwrap();
+    let stale = tmp.path().join("stale.ko");
+    std::fs::copy(&up, &stale).unwrap();
+    run(Command::new(UPSTREAM).arg("-b").arg(&vmlinux).arg(&up));
+    let err = check(&up, &vmlinux, false).expect_err("upstream's second run keeps the flags");
+    eprintln!("upstream resolve_btfids, second run: {err}");
+
+    // kbtf on upstream's output repairs the symbols and keeps the flags.
+    kbtf(&vmlinux, &repaired);
+    check(&repaired, &vmlinux, true).expect("kbtf on upstream's output");
+    // Upstream's output re-encoded: the BTF that gave its ids is gone and
+    // its symbols are stale, so nothing tells who owns which flags: kbtf refuses.
+    reencode(&stale, &alt);
+    let out = Command::new(&kbtf_as)
+        .arg("-b")
+        .arg(&alt)
+        .arg(&stale)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255));
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        msg.contains("cannot tell which entry belongs to which symbol"),
+        "{msg}"
+    );
+}
