@@ -16,6 +16,8 @@
 pub mod atomic;
 mod btf;
 pub mod dump;
+#[cfg(feature = "dwarf")]
+pub mod encode;
 mod endian;
 mod error;
 pub mod header;
