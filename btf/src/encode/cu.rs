@@ -224,3 +224,62 @@ impl<'a> CuModel<'a> {
         0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(target: SmallId, data: TypeData<'static>) -> TypeEntry<'static> {
+        TypeEntry {
+            tag: 0,
+            die_offset: 0,
+            target,
+            data,
+        }
+    }
+
+    #[test]
+    fn sizes_follow_pahole() {
+        let model = CuModel {
+            addr_size: 8,
+            types: vec![
+                entry(
+                    0,
+                    TypeData::Base {
+                        name: Some(b"int"),
+                        bit_size: 32,
+                        encoding: 5,
+                    },
+                ),
+                entry(
+                    1,
+                    TypeData::Typedef {
+                        name: Some(b"s32"),
+                        annots: vec![],
+                    },
+                ),
+                entry(2, TypeData::Array { dims: vec![3, 4] }),
+                entry(3, TypeData::Const),
+                entry(
+                    0,
+                    TypeData::Composite {
+                        union: false,
+                        name: None,
+                        size: 1,
+                        declaration: false,
+                        members: vec![],
+                        annots: vec![],
+                    },
+                ),
+                entry(4, TypeData::Pointer),
+            ],
+            ..CuModel::default()
+        };
+        assert_eq!(model.type_size(4), 48);
+        // An empty struct of size 1 counts as 0 bytes (C++ empty base rule).
+        assert_eq!(model.type_size(5), 0);
+        assert_eq!(model.type_size(6), 8);
+        assert_eq!(model.strip_typedefs_and_modifiers(4), 3);
+        assert_eq!(model.find_base_type(b"int"), Some(1));
+    }
+}

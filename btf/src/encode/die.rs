@@ -178,3 +178,44 @@ fn location<'a>(
         _ => Location::Other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gimli::{EndianSlice, LittleEndian};
+
+    type V<'a> = AttributeValue<EndianSlice<'a, LittleEndian>>;
+
+    #[test]
+    fn numbers_read_like_libdw() {
+        assert_eq!(
+            attr_numeric::<EndianSlice<LittleEndian>>(&V::Data4(0xffff_ffff)),
+            0xffff_ffff
+        );
+        assert_eq!(
+            attr_numeric::<EndianSlice<LittleEndian>>(&V::Sdata(-1)),
+            u64::MAX
+        );
+        assert_eq!(attr_numeric::<EndianSlice<LittleEndian>>(&V::Flag(true)), 1);
+        let block = V::Block(EndianSlice::new(&[1, 2], LittleEndian));
+        assert_eq!(attr_numeric(&block), 0);
+    }
+
+    #[test]
+    fn member_offsets_from_expressions() {
+        let plus = [dw::DW_OP_plus_uconst.0, 0x90, 0x01];
+        assert_eq!(
+            attr_offset(&V::Exprloc(gimli::Expression(EndianSlice::new(
+                &plus,
+                LittleEndian
+            )))),
+            0x90
+        );
+        let other = [dw::DW_OP_lit1.0];
+        assert_eq!(
+            attr_offset(&V::Block(EndianSlice::new(&other, LittleEndian))),
+            u64::MAX
+        );
+        assert_eq!(attr_offset::<EndianSlice<LittleEndian>>(&V::Udata(24)), 24);
+    }
+}

@@ -4,7 +4,7 @@
 //! The jobs are kept apart:
 //! * [`reloc`]: relocating the `.debug_*` sections of ET_REL files;
 //! * [`symbols`]: the ELF symbol index (function names, per-CPU variables);
-//! * `walk` (with `die`): the DWARF walk, one [`cu::CuModel`] per unit;
+//! * `walk` (with `die`): the DWARF walk, one `CuModel` per unit;
 //! * `funcs` and `percpu`: which functions and variables are encoded;
 //! * `emit`: the BTF builder, appending CUs in order.
 //!
@@ -13,7 +13,7 @@
 //! pass (`btf__dedup` in libbpf terms); [`encode_file`] returns the BTF
 //! pahole would hand to it.
 
-pub mod cu;
+mod cu;
 mod die;
 mod emit;
 mod funcs;
@@ -169,7 +169,10 @@ pub fn encode_elf(bytes: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) ->
 }
 
 fn dwarf_error(offset: u64, what: impl std::fmt::Display) -> Error {
-    Error::Elf(format!("DWARF at .debug_info offset {offset:#x}: {what}"))
+    Error::Dwarf {
+        offset,
+        what: what.to_string(),
+    }
 }
 
 fn encode<H: FileHeader>(
@@ -373,4 +376,20 @@ fn abbrevs_use_ref_addr(section: &R<'_>, offset: usize) -> bool {
         }
     };
     scan().unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_by_pahole_name() {
+        assert_eq!(language_by_name("Rust"), Some(dw::DW_LANG_Rust.0));
+        assert_eq!(language_by_name("c11"), Some(dw::DW_LANG_C11.0));
+        assert_eq!(language_by_name("klingon"), None);
+        let kernel = EncodeOptions::kernel().languages;
+        assert!(!kernel.accepts(dw::DW_LANG_Rust.0 as u64));
+        assert!(kernel.accepts(dw::DW_LANG_C11.0 as u64));
+        assert!(LanguageFilter::Only(vec![dw::DW_LANG_C.0]).accepts(dw::DW_LANG_C.0 as u64));
+    }
 }

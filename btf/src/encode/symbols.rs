@@ -65,6 +65,7 @@ impl<'a> SymbolIndex<'a> {
                 vars: FxHashMap::default(),
             }
         });
+        // Without a symbol table pahole encodes no variables at all.
         let Some(symtab) = file.symbol_table() else {
             return Ok(index);
         };
@@ -149,4 +150,20 @@ fn btf_name_valid(name: &[u8]) -> bool {
             }
     };
     ok(first, true) && name.len() <= KSYM_NAME_LEN && rest.iter().all(|&c| ok(c, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::btf_name_valid;
+
+    #[test]
+    fn btf_names_are_c_identifiers_with_dots() {
+        assert!(btf_name_valid(b"runqueues"));
+        assert!(btf_name_valid(b"_x.isra.0"));
+        assert!(!btf_name_valid(b"0abc"));
+        assert!(!btf_name_valid(b"a-b"));
+        assert!(!btf_name_valid(b""));
+        assert!(btf_name_valid(&[b'a'; 128]));
+        assert!(!btf_name_valid(&[b'a'; 129]));
+    }
 }

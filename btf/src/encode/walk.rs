@@ -23,6 +23,9 @@ use super::R;
 const DW_TAG_LLVM_ANNOTATION: u16 = 0x6000;
 /// pahole's limit on array dimensions.
 const MAX_DIMENSIONS: usize = 64;
+/// How deep DIEs may nest before the walk gives up (real DWARF stays far
+/// below; this keeps a malformed file from exhausting the stack).
+const MAX_DEPTH: u32 = 512;
 
 /// What the walk reads of the encoder's options.
 #[derive(Clone, Copy, Debug)]
@@ -96,6 +99,7 @@ pub struct Walker<'a, 'u> {
     type_ids: FxHashMap<u64, SmallId>,
     tags: FxHashMap<u64, Tag>,
     language_set: bool,
+    depth: u32,
 }
 
 type Node<'abbrev, 'me, 'a> = gimli::EntriesTreeNode<'abbrev, 'me, R<'a>>;
@@ -125,6 +129,7 @@ impl<'a, 'u> Walker<'a, 'u> {
             type_ids: FxHashMap::default(),
             tags: FxHashMap::default(),
             language_set: false,
+            depth: 0,
         }
     }
 
@@ -181,8 +186,31 @@ impl<'a, 'u> Walker<'a, 'u> {
         index
     }
 
+    /// Runs `f` one nesting level deeper, refusing absurd depths.
+    fn nested(
+        &mut self,
+        node: Node<'_, '_, 'a>,
+        f: impl FnOnce(&mut Self, Node<'_, '_, 'a>) -> Result<(), WalkError>,
+    ) -> Result<(), WalkError> {
+        if self.depth >= MAX_DEPTH {
+            let die = self.die(&node).offset;
+            return Err(WalkError::Unsupported {
+                die,
+                what: format!("DIEs nested more than {MAX_DEPTH} deep"),
+            });
+        }
+        self.depth += 1;
+        let r = f(self, node);
+        self.depth -= 1;
+        r
+    }
+
     /// pahole's `__die__process_tag` followed by adding the result to its table.
     fn process_tag(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
+        self.nested(node, Self::process_tag_here)
+    }
+
+    fn process_tag_here(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
         let die = self.die(&node);
         let tag = gimli::DwTag(die.tag);
         match tag {
@@ -585,7 +613,9 @@ impl<'a, 'u> Walker<'a, 'u> {
                     }
                 }
                 dw::DW_TAG_inlined_subroutine => self.process_inline_expansion(child)?,
-                dw::DW_TAG_lexical_block => self.process_function_body(child, None)?,
+                dw::DW_TAG_lexical_block => {
+                    self.nested(child, |w, c| w.process_function_body(c, None))?
+                }
                 t if t.0 == DW_TAG_LLVM_ANNOTATION => {
                     let a = self.die(&child);
                     if let Some(f) = func.as_deref_mut() {
@@ -602,6 +632,10 @@ impl<'a, 'u> Walker<'a, 'u> {
 
     /// pahole's `die__process_inline_expansion`.
     fn process_inline_expansion(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
+        self.nested(node, Self::process_inline_expansion_here)
+    }
+
+    fn process_inline_expansion_here(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
         let mut children = node.children();
         while let Some(child) = children.next()? {
             match child.entry().tag() {
@@ -611,7 +645,9 @@ impl<'a, 'u> Walker<'a, 'u> {
                 | dw::DW_TAG_GNU_call_site_parameter
                 | dw::DW_TAG_formal_parameter
                 | dw::DW_TAG_label => {}
-                dw::DW_TAG_lexical_block => self.process_function_body(child, None)?,
+                dw::DW_TAG_lexical_block => {
+                    self.nested(child, |w, c| w.process_function_body(c, None))?
+                }
                 dw::DW_TAG_inlined_subroutine => self.process_inline_expansion(child)?,
                 _ => self.process_tag(child)?,
             }
