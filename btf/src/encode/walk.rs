@@ -360,18 +360,11 @@ impl<'a, 'u> Walker<'a, 'u> {
                 if a.name != Some(b"btf_type_tag".as_slice()) {
                     continue;
                 }
-                let mut a_die = Die {
-                    tag: a.tag,
-                    offset: a.offset,
-                    ..Die::default()
-                };
-                a_die.type_ref = None;
-                tags.push(self.add_type(
-                    &a_die,
-                    TypeData::TypeTag {
-                        value: a.const_string,
-                    },
-                ));
+                // The chain is linked after the walk: the annotation's own
+                // DW_AT_type (it has none) plays no part.
+                let value = a.const_string;
+                let a = Die { type_ref: None, ..a };
+                tags.push(self.add_type(&a, TypeData::TypeTag { value }));
             }
         }
         let index = self.add_type(die, TypeData::Pointer);
@@ -754,10 +747,14 @@ impl<'a, 'u> Walker<'a, 'u> {
         for (i, v) in self.variables.iter().enumerate() {
             let mut var = v.var.clone();
             var.ty = var_types[i];
+            // pahole encodes a definition through its declaration: type,
+            // linkage and decl tags come from there.
             if let Some(Tag::Variable(j)) = v.spec.and_then(|s| self.tags.get(&s)) {
+                let decl = &self.variables[*j].var;
                 var.has_spec = true;
                 var.ty = var_types[*j];
-                var.external = self.variables[*j].var.external;
+                var.external = decl.external;
+                var.annots = decl.annots.clone();
             }
             variables.push(var);
         }
