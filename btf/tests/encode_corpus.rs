@@ -191,3 +191,99 @@ fn encoding_is_deterministic() {
         one.len()
     );
 }
+
+/// `(id, kind, first word of the name)` of each type pahole's `-V` log
+/// reports, in order: pahole's BTF before dedup.
+fn pahole_verbose_types(
+    module: &Path,
+    base: &Path,
+    out: &Path,
+) -> Option<Vec<(u32, String, String)>> {
+    let _ = std::fs::remove_file(out);
+    let output = Command::new("pahole")
+        .args([
+            "-J",
+            "-V",
+            "--btf_gen_floats",
+            "--lang_exclude=rust",
+            "--btf_base",
+        ])
+        .arg(base)
+        .arg(format!("--btf_encode_detached={}", out.display()))
+        .arg(module)
+        .output();
+    let output = match output {
+        Ok(o) if o.status.success() => o,
+        _ => {
+            let msg = "pahole (Debian package dwarves) is not installed";
+            if std::env::var_os("CI").is_some() {
+                panic!("{msg}");
+            }
+            eprintln!("skipping: {msg}");
+            return None;
+        }
+    };
+    let _ = std::fs::remove_file(out);
+    let log = String::from_utf8_lossy(&output.stdout);
+    let types = log
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix('[')?;
+            let (id, rest) = rest.split_once("] ")?;
+            let mut words = rest.split(' ');
+            let kind = words.next()?.to_string();
+            let name = words.next().unwrap_or("").to_string();
+            Some((id.parse().ok()?, kind, name))
+        })
+        .collect();
+    Some(types)
+}
+
+/// Before dedup, kbtf's types come in pahole's order with pahole's kinds
+/// and names (pahole's `-V` log lists every type it adds).
+#[test]
+fn pre_dedup_types_follow_pahole() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kbtf-encode-verbose-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = Arc::new(Btf::from_file(corpus.vmlinux()).unwrap());
+    let mut checked = 0;
+    for name in [
+        "crc7.ko",
+        "twofish-x86_64.ko",
+        "nf_conntrack.ko",
+        "kvm.ko",
+        "xfs.ko",
+    ] {
+        let path = corpus.module(name);
+        let Some(expected) = pahole_verbose_types(&path, &corpus.vmlinux(), &dir.join("out.btf"))
+        else {
+            return;
+        };
+        let btf = encode_file(&path, Some(base.clone()), &EncodeOptions::kernel()).unwrap();
+        let ours: Vec<(u32, String, String)> = btf
+            .own_types()
+            .map(|t| {
+                let n = btf.name(t.name_off());
+                let n = if n.is_empty() {
+                    "(anon)".to_string()
+                } else {
+                    n.split(' ').next().unwrap().to_string()
+                };
+                (t.id().0, t.kind().name().to_string(), n)
+            })
+            .collect();
+        assert_eq!(ours.len(), expected.len(), "{name}: type count");
+        if let Some(i) = (0..ours.len()).find(|&i| ours[i] != expected[i]) {
+            panic!(
+                "{name}: first difference at {:?}, pahole has {:?}",
+                ours[i], expected[i]
+            );
+        }
+        checked += ours.len();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{checked} pre-dedup types of 5 modules in pahole's order, kinds and names");
+}

@@ -363,7 +363,10 @@ impl<'a, 'u> Walker<'a, 'u> {
                 // The chain is linked after the walk: the annotation's own
                 // DW_AT_type (it has none) plays no part.
                 let value = a.const_string;
-                let a = Die { type_ref: None, ..a };
+                let a = Die {
+                    type_ref: None,
+                    ..a
+                };
                 tags.push(self.add_type(&a, TypeData::TypeTag { value }));
             }
         }
