@@ -93,10 +93,10 @@ pub fn relocated<'data, H: FileHeader>(
             64 => 8,
             bits => return Err(bad(&format!("unsupported {bits}-bit relocation"))),
         };
-        let at = offset as usize;
-        let bytes = data
-            .to_mut()
-            .get_mut(at..at + width)
+        let at = usize::try_from(offset).unwrap_or(usize::MAX);
+        let bytes = at
+            .checked_add(width)
+            .and_then(|end| data.to_mut().get_mut(at..end))
             .ok_or_else(|| bad("relocation outside the section"))?;
         let implicit = if reloc.has_implicit_addend() {
             read_uint(bytes, little)
