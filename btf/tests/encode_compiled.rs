@@ -1,8 +1,10 @@
 //! DWARF 4 and 5 from gcc at several optimisation levels: kbtf's encoding,
 //! deduplicated by libbpf, equals what pahole 1.24 writes for the same
 //! object file (`pahole -J --btf_gen_floats --btf_encode_detached`).
-//! Covers what the kernel corpus (DWARF 5 only) does not: DWARF 4
-//! bitfields, negative and 64-bit enums, floats, ET_REL per-CPU variables.
+//! Covers what the kernel corpus (gcc, DWARF 5) does not: DWARF 4
+//! bitfields, negative and 64-bit enums, floats, ET_REL per-CPU variables,
+//! clang's btf_type_tag / btf_decl_tag annotations, and each of pahole's
+//! `--skip_encoding_btf_*` options.
 
 use std::path::Path;
 use std::process::Command;
@@ -97,5 +99,133 @@ fn gcc_objects_encode_like_pahole() {
     println!(
         "{} gcc builds of testdata/encode/types.c, with and without floats, encode like pahole 1.24",
         variants.len()
+    );
+}
+
+/// Encodes `obj` with kbtf (then libbpf dedup) and with pahole given
+/// `pahole_args`; panics if they differ. False if pahole is missing.
+fn same_as_pahole(
+    dir: &Path,
+    dedup: &Path,
+    obj: &Path,
+    pahole_args: &[&str],
+    opts: &EncodeOptions,
+) -> bool {
+    let theirs = dir.join("pahole.btf");
+    let _ = std::fs::remove_file(&theirs);
+    let detached = format!("--btf_encode_detached={}", theirs.display());
+    if !run(Command::new("pahole")
+        .arg("-J")
+        .args(pahole_args)
+        .arg(detached)
+        .arg(obj))
+    {
+        return false;
+    }
+    let pre = dir.join("kbtf.pre");
+    let ours = dir.join("kbtf.btf");
+    let btf = encode_file(obj, None, opts).unwrap();
+    std::fs::write(&pre, btf.to_bytes()).unwrap();
+    assert!(
+        run(Command::new(dedup).arg(&pre).arg(&ours)),
+        "{pahole_args:?}: dedup failed"
+    );
+    let (a, b) = (
+        std::fs::read(&ours).unwrap(),
+        std::fs::read(&theirs).unwrap(),
+    );
+    assert!(
+        a == b,
+        "{} {pahole_args:?}: kbtf {} bytes, pahole {} bytes",
+        obj.display(),
+        a.len(),
+        b.len()
+    );
+    true
+}
+
+#[test]
+fn clang_annotations_and_skip_options_like_pahole() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("kbtf-encode-clang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dedup = dir.join("btf_dedup");
+    if !run(Command::new("cc")
+        .args(["-O2", "-o"])
+        .arg(&dedup)
+        .arg(root.join("testdata/oracle/btf_dedup.c"))
+        .arg("-lbpf"))
+    {
+        return missing("cc with libbpf-dev");
+    }
+    let mut objects = Vec::new();
+    for (i, (cc, src, dwarf)) in [
+        ("clang", "tags.c", "-gdwarf-4"),
+        ("clang", "tags.c", "-gdwarf-5"),
+        ("clang", "types.c", "-gdwarf-5"),
+        ("cc", "types.c", "-gdwarf-5"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let obj = dir.join(format!("o{i}.o"));
+        let mut cmd = Command::new(cc);
+        if cc == "clang" {
+            cmd.args(["-target", "x86_64-linux-gnu"]);
+        }
+        let src = root.join("testdata/encode").join(src);
+        if !run(cmd
+            .args(["-c", "-g", "-O2", dwarf, "-o"])
+            .arg(&obj)
+            .arg(src))
+        {
+            return missing(cc);
+        }
+        objects.push(obj);
+    }
+    let default = EncodeOptions::default;
+    let cases: [(&[&str], EncodeOptions); 5] = [
+        (&[], default()),
+        (
+            &["--skip_encoding_btf_decl_tag"],
+            EncodeOptions {
+                skip_decl_tags: true,
+                ..default()
+            },
+        ),
+        (
+            &["--skip_encoding_btf_type_tag"],
+            EncodeOptions {
+                skip_type_tags: true,
+                ..default()
+            },
+        ),
+        (
+            &["--skip_encoding_btf_vars"],
+            EncodeOptions {
+                skip_vars: true,
+                ..default()
+            },
+        ),
+        (
+            &["--skip_encoding_btf_enum64"],
+            EncodeOptions {
+                skip_enum64: true,
+                ..default()
+            },
+        ),
+    ];
+    for obj in &objects {
+        for (args, opts) in &cases {
+            if !same_as_pahole(&dir, &dedup, obj, args, opts) {
+                return missing("pahole");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "{} objects x {} option sets (annotations, skip options) encode like pahole 1.24",
+        objects.len(),
+        cases.len()
     );
 }
