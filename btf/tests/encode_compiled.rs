@@ -183,6 +183,18 @@ fn clang_annotations_and_skip_options_like_pahole() {
         }
         objects.push(obj);
     }
+    // clang LTO: one executable whose units refer to each other, which
+    // pahole (and kbtf) encode as one merged unit.
+    let lto = dir.join("lto");
+    let srcs = ["lto_a.c", "lto_b.c"].map(|s| root.join("testdata/encode").join(s));
+    if !run(Command::new("clang")
+        .args(["-flto", "-g", "-O2", "-o"])
+        .arg(&lto)
+        .args(srcs))
+    {
+        return missing("clang -flto");
+    }
+    objects.push(lto);
     let default = EncodeOptions::default;
     let cases: [(&[&str], EncodeOptions); 5] = [
         (&[], default()),
