@@ -3,8 +3,9 @@
 //! object file (`pahole -J --btf_gen_floats --btf_encode_detached`).
 //! Covers what the kernel corpus (gcc, DWARF 5) does not: DWARF 4
 //! bitfields, negative and 64-bit enums, floats, ET_REL per-CPU variables,
-//! clang's btf_type_tag / btf_decl_tag annotations, and each of pahole's
-//! `--skip_encoding_btf_*` options.
+//! clang's btf_type_tag / btf_decl_tag annotations, each of pahole's
+//! `--skip_encoding_btf_*` options, clang LTO (merged units), and other
+//! architectures' relocations and byte order.
 
 use std::path::Path;
 use std::process::Command;
@@ -239,5 +240,50 @@ fn clang_annotations_and_skip_options_like_pahole() {
         "{} objects x {} option sets (annotations, skip options) encode like pahole 1.24",
         objects.len(),
         cases.len()
+    );
+}
+
+/// Objects for other architectures: their relocation types (RISC-V's
+/// label differences, REL vs RELA) and big-endian DWARF and BTF.
+#[test]
+fn other_architectures_encode_like_pahole() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("kbtf-encode-arch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dedup = dir.join("btf_dedup");
+    if !run(Command::new("cc")
+        .args(["-O2", "-o"])
+        .arg(&dedup)
+        .arg(root.join("testdata/oracle/btf_dedup.c"))
+        .arg("-lbpf"))
+    {
+        return missing("cc with libbpf-dev");
+    }
+    let targets = [
+        "aarch64-linux-gnu",
+        "powerpc64-linux-gnu",
+        "s390x-linux-gnu",
+        "riscv64-linux-gnu",
+    ];
+    for target in targets {
+        for dwarf in ["-gdwarf-4", "-gdwarf-5"] {
+            let obj = dir.join(format!("{target}{dwarf}.o"));
+            if !run(Command::new("clang")
+                .args(["-target", target, "-c", "-g", "-O2", dwarf, "-o"])
+                .arg(&obj)
+                .arg(root.join("testdata/encode/types.c")))
+            {
+                return missing("clang");
+            }
+            let opts = EncodeOptions::kernel();
+            if !same_as_pahole(&dir, &dedup, &obj, &["--btf_gen_floats"], &opts) {
+                return missing("pahole");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "{} architectures x DWARF 4 and 5 encode like pahole 1.24",
+        targets.len()
     );
 }

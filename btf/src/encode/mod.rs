@@ -168,6 +168,19 @@ pub fn encode_elf(bytes: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) ->
     }
 }
 
+/// The DWARF sections the encoder reads (gimli parses a unit's line
+/// program header when it opens the unit); the others (frames, location
+/// and range lists) are neither loaded nor relocated.
+const DWARF_SECTIONS_READ: &[&str] = &[
+    ".debug_info",
+    ".debug_line",
+    ".debug_abbrev",
+    ".debug_str",
+    ".debug_str_offsets",
+    ".debug_line_str",
+    ".debug_addr",
+];
+
 fn dwarf_error(offset: u64, what: impl std::fmt::Display) -> Error {
     Error::Dwarf {
         offset,
@@ -185,7 +198,7 @@ fn encode<H: FileHeader>(
     let mut sections: FxHashMap<&str, Cow<'_, [u8]>> = FxHashMap::default();
     for section in file.sections() {
         let Ok(name) = section.name() else { continue };
-        if !name.starts_with(".debug_") {
+        if !DWARF_SECTIONS_READ.contains(&name) {
             continue;
         }
         let data = if is_rel {
@@ -217,6 +230,7 @@ fn encode<H: FileHeader>(
     });
     let mut builder = emit::BtfBuilder::new(btf, opts, &symbols);
     let walk_opts = walk::WalkOptions {
+        little_endian: file.is_little_endian(),
         decl_tags: !opts.skip_decl_tags,
         type_tags: !opts.skip_type_tags,
     };

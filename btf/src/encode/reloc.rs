@@ -64,6 +64,7 @@ pub fn relocated<'data, H: FileHeader>(
     let mut data = section.uncompressed_data()?;
     let name = section.name().unwrap_or("?");
     let little = file.is_little_endian();
+    let riscv = file.elf_header().e_machine(file.endian()) == object::elf::EM_RISCV;
     for (offset, reloc) in section.relocations() {
         let bad = |what: &str| Error::Elf(format!("{name}+{offset:#x}: {what}"));
         let symbol_value = match reloc.target() {
@@ -79,36 +80,85 @@ pub fn relocated<'data, H: FileHeader>(
             RelocationTarget::Absolute => 0,
             _ => return Err(bad("unsupported relocation target")),
         };
-        if reloc.kind() != RelocationKind::Absolute {
-            if let RelocationFlags::Elf { r_type } = reloc.flags() {
-                // R_X86_64_NONE and friends: nothing to do.
-                if r_type.0 == 0 {
-                    continue;
-                }
-            }
-            return Err(bad(&format!("unsupported relocation {:?}", reloc.flags())));
-        }
-        let width = match reloc.size() {
-            32 => 4,
-            64 => 8,
-            bits => return Err(bad(&format!("unsupported {bits}-bit relocation"))),
+        let op = match (reloc.kind(), reloc.flags()) {
+            (RelocationKind::Absolute, _) => match reloc.size() {
+                8 | 16 | 32 | 64 => Op::Set(reloc.size() as usize / 8),
+                bits => return Err(bad(&format!("unsupported {bits}-bit relocation"))),
+            },
+            (_, RelocationFlags::Elf { r_type }) if riscv => match riscv_op(r_type) {
+                Some(op) => op,
+                None => return Err(bad(&format!("unsupported RISC-V relocation {}", r_type.0))),
+            },
+            // R_*_NONE: nothing to do.
+            (_, RelocationFlags::Elf { r_type }) if r_type.0 == 0 => continue,
+            (_, flags) => return Err(bad(&format!("unsupported relocation {flags:?}"))),
         };
         let at = usize::try_from(offset).unwrap_or(usize::MAX);
         let bytes = at
-            .checked_add(width)
+            .checked_add(op.width())
             .and_then(|end| data.to_mut().get_mut(at..end))
             .ok_or_else(|| bad("relocation outside the section"))?;
-        let implicit = if reloc.has_implicit_addend() {
-            read_uint(bytes, little)
-        } else {
-            0
-        };
+        let old = read_uint(bytes, little);
+        let implicit = if reloc.has_implicit_addend() { old } else { 0 };
         let value = symbol_value
             .wrapping_add(reloc.addend() as u64)
             .wrapping_add(implicit);
+        let value = match op {
+            Op::Set(_) => value,
+            Op::Add(_) => old.wrapping_add(value),
+            Op::Sub(_) => old.wrapping_sub(value),
+            Op::Set6 => (old & !0x3f) | (value & 0x3f),
+            Op::Sub6 => (old & !0x3f) | (old.wrapping_sub(value) & 0x3f),
+        };
         write_uint(bytes, value, little);
     }
     Ok(data)
+}
+
+/// What a relocation does to the bytes at its offset.
+#[derive(Clone, Copy)]
+enum Op {
+    /// Store S + A in this many bytes.
+    Set(usize),
+    /// Add or subtract S + A (RISC-V label differences).
+    Add(usize),
+    Sub(usize),
+    /// Set or subtract in the low 6 bits of a byte.
+    Set6,
+    Sub6,
+}
+
+impl Op {
+    fn width(self) -> usize {
+        match self {
+            Op::Set(w) | Op::Add(w) | Op::Sub(w) => w,
+            Op::Set6 | Op::Sub6 => 1,
+        }
+    }
+}
+
+/// RISC-V's relocations for differences between labels, which its
+/// assemblers leave in DWARF instead of resolving them.
+fn riscv_op(r_type: object::elf::RelocationType) -> Option<Op> {
+    use object::elf::*;
+    Some(match r_type {
+        R_RISCV_ADD8 => Op::Add(1),
+        R_RISCV_ADD16 => Op::Add(2),
+        R_RISCV_ADD32 => Op::Add(4),
+        R_RISCV_ADD64 => Op::Add(8),
+        R_RISCV_SUB8 => Op::Sub(1),
+        R_RISCV_SUB16 => Op::Sub(2),
+        R_RISCV_SUB32 => Op::Sub(4),
+        R_RISCV_SUB64 => Op::Sub(8),
+        R_RISCV_SUB6 => Op::Sub6,
+        R_RISCV_SET6 => Op::Set6,
+        R_RISCV_SET8 => Op::Set(1),
+        R_RISCV_SET16 => Op::Set(2),
+        R_RISCV_SET32 => Op::Set(4),
+        R_RISCV_32 => Op::Set(4),
+        R_RISCV_64 => Op::Set(8),
+        _ => return None,
+    })
 }
 
 fn read_uint(bytes: &[u8], little: bool) -> u64 {

@@ -32,6 +32,9 @@ const MAX_DEPTH: u32 = 512;
 pub struct WalkOptions {
     pub decl_tags: bool,
     pub type_tags: bool,
+    /// The ELF file is little-endian: DWARF 4 bitfield offsets count from
+    /// the other end of the storage unit.
+    pub little_endian: bool,
 }
 
 /// A reference still to be recoded: a `.debug_info` offset or void.
@@ -802,7 +805,7 @@ impl<'a, 'u> Walker<'a, 'u> {
     }
 
     /// pahole's `class_member__cache_byte_size` for a DWARF 4 bitfield
-    /// (`DW_AT_bit_offset`, counted from the storage unit's top bit).
+    /// (`DW_AT_bit_offset`, counted from the storage unit's most significant bit).
     fn place_bitfield(&mut self, b: &PendingBitfield) {
         let TypeData::Composite { members, .. } = &self.model.types[b.type_index].data else {
             return;
@@ -818,8 +821,11 @@ impl<'a, 'u> Walker<'a, 'u> {
         }
         let bit_size = (byte_size as u32).wrapping_mul(8);
         // pahole keeps this in an int8_t.
-        let bitfield_offset =
-            (bit_size as i64 - b.dw_bit_offset as i8 as i64 - member.bitfield_size as i64) as i8;
+        let mut bitfield_offset = b.dw_bit_offset as i8;
+        if self.opts.little_endian {
+            bitfield_offset =
+                (bit_size as i64 - bitfield_offset as i64 - member.bitfield_size as i64) as i8;
+        }
         let bit_offset = b
             .byte_offset
             .wrapping_mul(8)
