@@ -47,6 +47,9 @@ fn gcc_objects_encode_like_pahole() {
         &["-gdwarf-5", "-Os"],
         &["-gdwarf-4", "-gstrict-dwarf", "-O1"],
         &["-gdwarf-5", "-O2", "-fno-eliminate-unused-debug-types"],
+        // Type units in comdat groups, which libdw (and kbtf) leave aside.
+        &["-gdwarf-4", "-O2", "-fdebug-types-section"],
+        &["-gdwarf-5", "-O2", "-fdebug-types-section"],
     ];
     for (i, flags) in variants.iter().enumerate() {
         let obj = dir.join(format!("t{i}.o"));

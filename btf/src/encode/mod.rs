@@ -198,7 +198,11 @@ fn encode<H: FileHeader>(
     let mut sections: FxHashMap<&str, Cow<'_, [u8]>> = FxHashMap::default();
     for section in file.sections() {
         let Ok(name) = section.name() else { continue };
-        if !DWARF_SECTIONS_READ.contains(&name) {
+        // Like libdw: sections in a group (comdat type units of a .o) are
+        // skipped, and of two sections with one name the first is kept.
+        let in_group = matches!(section.flags(),
+            object::SectionFlags::Elf { sh_flags, .. } if sh_flags.0 & object::elf::SHF_GROUP.0 != 0);
+        if !DWARF_SECTIONS_READ.contains(&name) || in_group || sections.contains_key(name) {
             continue;
         }
         let data = if is_rel {
