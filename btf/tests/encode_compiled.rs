@@ -290,3 +290,51 @@ fn other_architectures_encode_like_pahole() {
         targets.len()
     );
 }
+
+/// A per-CPU symbol with a name BTF cannot hold: pahole refuses to write
+/// BTF unless forced, then leaves the symbol out; so does kbtf.
+#[test]
+fn invalid_percpu_names_need_force_like_pahole() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("kbtf-encode-force-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dedup = dir.join("btf_dedup");
+    if !run(Command::new("cc")
+        .args(["-O2", "-o"])
+        .arg(&dedup)
+        .arg(root.join("testdata/oracle/btf_dedup.c"))
+        .arg("-lbpf"))
+    {
+        return missing("cc with libbpf-dev");
+    }
+    let obj = dir.join("bad.o");
+    let src = root.join("testdata/encode/bad_percpu.c");
+    assert!(run(Command::new("cc")
+        .args(["-c", "-g", "-O2", "-o"])
+        .arg(&obj)
+        .arg(src)));
+    let err = encode_file(&obj, None, &EncodeOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("bad$sym"), "{err}");
+    let theirs = dir.join("pahole.btf");
+    let detached = format!("--btf_encode_detached={}", theirs.display());
+    if !run(Command::new("pahole").arg("-J").arg(&detached).arg(&obj)) {
+        return missing("pahole");
+    }
+    assert!(
+        !theirs.exists(),
+        "pahole wrote BTF without --btf_encode_force"
+    );
+    let forced = EncodeOptions {
+        force: true,
+        ..EncodeOptions::default()
+    };
+    assert!(same_as_pahole(
+        &dir,
+        &dedup,
+        &obj,
+        &["--btf_encode_force"],
+        &forced
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("invalid per-CPU name: error without force, pahole's BTF with it");
+}

@@ -178,6 +178,7 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
             let info = match percpu::select(v, cu, percpu) {
                 Ok(Some(info)) => info,
                 Ok(None) => continue,
+                Err(percpu::VoidVariable) if self.opts.force => continue,
                 Err(percpu::VoidVariable) => {
                     return Err(err(
                         v.die_offset,

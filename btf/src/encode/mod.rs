@@ -121,6 +121,9 @@ pub struct EncodeOptions {
     pub skip_enum64: bool,
     /// `--lang` / `--lang_exclude`.
     pub languages: LanguageFilter,
+    /// `--btf_encode_force`: skip per-CPU symbols with names BTF cannot
+    /// hold and per-CPU variables of void type, instead of failing.
+    pub force: bool,
 }
 
 impl EncodeOptions {
@@ -137,6 +140,7 @@ impl EncodeOptions {
 
 /// Encodes the DWARF of an ELF file (vmlinux or a module) as BTF, split
 /// over `base` when one is given, exactly as pahole 1.24 does before dedup.
+/// A result without types of its own is where pahole writes no file.
 /// Errors name the file and, for DWARF problems, the `.debug_info` offset.
 pub fn encode_file(
     path: impl AsRef<Path>,
@@ -221,7 +225,8 @@ fn encode<H: FileHeader>(
         let data = sections.get(id.name()).map_or(&[][..], |d| &d[..]);
         Ok(gimli::EndianSlice::new(data, endian))
     })?;
-    let symbols = symbols::SymbolIndex::read(file, |i| layout.base(i), !opts.skip_vars)?;
+    let symbols =
+        symbols::SymbolIndex::read(file, |i| layout.base(i), !opts.skip_vars, opts.force)?;
 
     let mut btf = match base {
         Some(base) => Btf::new_split(base),

@@ -49,6 +49,7 @@ impl<'a> SymbolIndex<'a> {
         file: &ElfFile<'a, H>,
         section_base: impl Fn(usize) -> u64,
         collect_percpu: bool,
+        force: bool,
     ) -> Result<SymbolIndex<'a>> {
         let is_rel = file.elf_header().e_type(file.endian()) == elf::ET_REL;
         let mut index = SymbolIndex::default();
@@ -88,6 +89,9 @@ impl<'a> SymbolIndex<'a> {
                     continue;
                 }
                 if !btf_name_valid(name) {
+                    if force {
+                        continue;
+                    }
                     return Err(Error::Elf(format!(
                         "per-CPU symbol {:?} is not a valid BTF name",
                         String::from_utf8_lossy(name)
