@@ -62,6 +62,9 @@ pub enum Error {
     NoBtfSection,
     #[error("ELF: {0}")]
     Elf(String),
+    /// DWARF the encoder cannot read, at a `.debug_info` offset.
+    #[error("DWARF at .debug_info offset {offset:#x}: {what}")]
+    Dwarf { offset: u64, what: String },
     #[error("{0}")]
     Limit(String),
 }

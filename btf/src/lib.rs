@@ -20,6 +20,8 @@ pub mod check;
 pub mod dedup;
 pub mod dump;
 pub mod embed;
+#[cfg(feature = "dwarf")]
+pub mod encode;
 mod endian;
 mod error;
 mod flatten;

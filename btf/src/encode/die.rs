@@ -1,0 +1,221 @@
+//! Reading one DIE's attributes the way pahole's DWARF loader (libdw) reads
+//! them: which forms count as numbers, how offsets and locations are decoded.
+
+use gimli::{constants as dw, AttributeValue, Reader};
+
+use super::cu::Name;
+use super::R;
+
+/// The attributes of a DIE that BTF encoding looks at.
+#[derive(Default)]
+pub struct Die<'a> {
+    pub tag: u16,
+    /// Offset in `.debug_info`.
+    pub offset: u64,
+    pub name: Name<'a>,
+    /// `DW_AT_type` as a `.debug_info` offset (None when absent or unresolvable).
+    pub type_ref: Option<u64>,
+    pub abstract_origin: Option<u64>,
+    pub specification: Option<u64>,
+    pub byte_size: u64,
+    pub encoding: u64,
+    pub bit_size: u64,
+    pub bit_offset: u64,
+    pub data_bit_offset: Option<u64>,
+    pub member_location: Option<u64>,
+    pub const_value: u64,
+    pub const_string: Name<'a>,
+    /// `DW_AT_upper_bound + 1`, else `DW_AT_count`, else 0 (pahole's `attr_upper_bound`).
+    pub nr_entries: u64,
+    /// `DW_AT_declaration` is present.
+    pub declaration: bool,
+    /// `DW_AT_declaration`'s value (pahole reads it as a number for types).
+    pub declaration_value: u64,
+    pub external: bool,
+    /// The address of a variable whose location starts with `DW_OP_addr(x)`.
+    pub location: Location,
+}
+
+/// What the first operation of a `DW_AT_location` says, in pahole's terms.
+#[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Location {
+    /// No location, or a location list: "optimized out".
+    #[default]
+    None,
+    /// An empty expression, or one that starts with something else.
+    Other,
+    /// `DW_OP_addr` / `DW_OP_addrx`: a static address.
+    Addr(u64),
+}
+
+/// A constant-class value as libdw's `dwarf_formudata` gives it.
+fn formudata<T: Reader>(v: &AttributeValue<T>) -> Option<u64> {
+    Some(match *v {
+        AttributeValue::Data1(x) => x as u64,
+        AttributeValue::Data2(x) => x as u64,
+        AttributeValue::Data4(x) => x as u64,
+        AttributeValue::Data8(x) => x,
+        AttributeValue::Sdata(x) => x as u64,
+        AttributeValue::Udata(x) => x,
+        _ => return None,
+    })
+}
+
+/// pahole's `attr_numeric`: constants, addresses and flags; 0 for other forms.
+fn attr_numeric<T: Reader>(v: &AttributeValue<T>) -> u64 {
+    match *v {
+        AttributeValue::Addr(a) => a,
+        AttributeValue::Flag(f) => f as u64,
+        _ => formudata(v).unwrap_or(0),
+    }
+}
+
+/// pahole's `__attr_offset`: a constant, or a block holding
+/// `DW_OP_plus_uconst n` / `DW_OP_constu n`.
+fn attr_offset<T: Reader>(v: &AttributeValue<T>) -> u64 {
+    if let Some(x) = formudata(v) {
+        return x;
+    }
+    let block = match v {
+        AttributeValue::Block(b) => b.clone(),
+        AttributeValue::Exprloc(e) => e.0.clone(),
+        _ => return 0,
+    };
+    let mut b = block;
+    match b.read_u8() {
+        Ok(op) if op == dw::DW_OP_plus_uconst.0 || op == dw::DW_OP_constu.0 => {
+            b.read_uleb128().unwrap_or(u64::MAX)
+        }
+        _ => u64::MAX,
+    }
+}
+
+impl<'a> Die<'a> {
+    /// Reads the attributes of `entry`; references become `.debug_info` offsets.
+    pub fn read(
+        dwarf: &gimli::Dwarf<R<'a>>,
+        unit: &gimli::Unit<R<'a>>,
+        entry: &gimli::DebuggingInformationEntry<R<'a>>,
+    ) -> Die<'a> {
+        let header = &unit.header;
+        let offset = entry
+            .offset()
+            .to_debug_info_offset(header)
+            .map_or(0, |o| o.0 as u64);
+        let mut die = Die {
+            tag: entry.tag().0,
+            offset,
+            ..Die::default()
+        };
+        let reference = |v: &AttributeValue<R<'a>>| -> Option<u64> {
+            match *v {
+                AttributeValue::UnitRef(o) => o.to_debug_info_offset(header).map(|o| o.0 as u64),
+                AttributeValue::DebugInfoRef(o) => Some(o.0 as u64),
+                _ => None,
+            }
+        };
+        let string = |v: &AttributeValue<R<'a>>| -> Name<'a> {
+            dwarf.attr_string(unit, *v).ok().map(|s| s.slice())
+        };
+        let mut upper_bound: Option<Option<u64>> = None;
+        let mut count: Option<Option<u64>> = None;
+        for attr in entry.attrs() {
+            let v = attr.raw_value();
+            match attr.name() {
+                dw::DW_AT_name => die.name = string(&v),
+                dw::DW_AT_type => die.type_ref = reference(&v),
+                dw::DW_AT_abstract_origin => die.abstract_origin = reference(&v),
+                dw::DW_AT_specification => die.specification = reference(&v),
+                dw::DW_AT_byte_size => die.byte_size = attr_numeric(&v),
+                dw::DW_AT_encoding => die.encoding = attr_numeric(&v),
+                dw::DW_AT_bit_size => die.bit_size = attr_numeric(&v),
+                dw::DW_AT_bit_offset => die.bit_offset = attr_numeric(&v),
+                dw::DW_AT_data_bit_offset => die.data_bit_offset = Some(attr_offset(&v)),
+                dw::DW_AT_data_member_location => die.member_location = Some(attr_offset(&v)),
+                dw::DW_AT_const_value => {
+                    die.const_value = attr_numeric(&v);
+                    die.const_string = string(&v);
+                }
+                dw::DW_AT_upper_bound => upper_bound = Some(formudata(&v)),
+                dw::DW_AT_count => count = Some(formudata(&v)),
+                dw::DW_AT_declaration => {
+                    die.declaration = true;
+                    die.declaration_value = attr_numeric(&v);
+                }
+                dw::DW_AT_external => die.external = true,
+                dw::DW_AT_location => die.location = location(dwarf, unit, &v),
+                _ => {}
+            }
+        }
+        die.nr_entries = match (upper_bound, count) {
+            (Some(ub), _) => ub.map_or(0, |n| n.wrapping_add(1)),
+            (None, Some(c)) => c.unwrap_or(0),
+            (None, None) => 0,
+        };
+        die
+    }
+}
+
+/// The first operation of a location expression, as pahole's `dwarf__location` sees it.
+fn location<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    v: &AttributeValue<R<'a>>,
+) -> Location {
+    let mut expr = match v {
+        AttributeValue::Exprloc(e) => e.0,
+        AttributeValue::Block(b) => *b,
+        _ => return Location::None,
+    };
+    if expr.is_empty() {
+        return Location::Other;
+    }
+    match gimli::Operation::parse(&mut expr, unit.encoding()) {
+        Ok(gimli::Operation::Address { address }) => Location::Addr(address),
+        Ok(gimli::Operation::AddressIndex { index }) => {
+            Location::Addr(dwarf.address(unit, index).unwrap_or(0))
+        }
+        _ => Location::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gimli::{EndianSlice, LittleEndian};
+
+    type V<'a> = AttributeValue<EndianSlice<'a, LittleEndian>>;
+
+    #[test]
+    fn numbers_read_like_libdw() {
+        assert_eq!(
+            attr_numeric::<EndianSlice<LittleEndian>>(&V::Data4(0xffff_ffff)),
+            0xffff_ffff
+        );
+        assert_eq!(
+            attr_numeric::<EndianSlice<LittleEndian>>(&V::Sdata(-1)),
+            u64::MAX
+        );
+        assert_eq!(attr_numeric::<EndianSlice<LittleEndian>>(&V::Flag(true)), 1);
+        let block = V::Block(EndianSlice::new(&[1, 2], LittleEndian));
+        assert_eq!(attr_numeric(&block), 0);
+    }
+
+    #[test]
+    fn member_offsets_from_expressions() {
+        let plus = [dw::DW_OP_plus_uconst.0, 0x90, 0x01];
+        assert_eq!(
+            attr_offset(&V::Exprloc(gimli::Expression(EndianSlice::new(
+                &plus,
+                LittleEndian
+            )))),
+            0x90
+        );
+        let other = [dw::DW_OP_lit1.0];
+        assert_eq!(
+            attr_offset(&V::Block(EndianSlice::new(&other, LittleEndian))),
+            u64::MAX
+        );
+        assert_eq!(attr_offset::<EndianSlice<LittleEndian>>(&V::Udata(24)), 24);
+    }
+}

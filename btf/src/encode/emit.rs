@@ -1,0 +1,499 @@
+//! The BTF builder: appends each CU's types, decl tags, functions and
+//! per-CPU variables to one BTF, as pahole 1.24 does with libbpf's
+//! `btf__add_*` (same records, same checks), then the DATASEC.
+
+use gimli::constants as dw;
+
+use super::cu::{CuModel, DeclTag, Name, Param, SmallId, TypeData, TypeEntry};
+use super::funcs::FunctionFilter;
+use super::percpu;
+use super::symbols::{SymbolIndex, PERCPU_SECTION};
+use super::EncodeOptions;
+use crate::view::{int_encoding, linkage};
+use crate::{Btf, Error, Info, Kind, StrOff};
+
+/// libbpf's `BTF_FUNC_STATIC`: pahole 1.24 gives every FUNC this linkage.
+const FUNC_STATIC: u32 = 0;
+
+/// Appends CUs to a BTF in CU order.
+pub struct BtfBuilder<'s, 'a> {
+    btf: Btf,
+    opts: &'s EncodeOptions,
+    symbols: &'s SymbolIndex<'a>,
+    functions: FunctionFilter<'s, 'a>,
+    /// The array index type: found ("int") or to be added after a CU's types.
+    has_index_type: bool,
+    need_index_type: bool,
+    array_index_id: u32,
+    /// DATASEC entries: (VAR id, offset, size).
+    percpu_vars: Vec<(u32, u32, u32)>,
+}
+
+/// A builder error: what, and the DIE it came from.
+pub struct EmitError {
+    pub die: u64,
+    pub what: String,
+}
+
+type EResult<T> = Result<T, EmitError>;
+
+fn err(die: u64, what: impl Into<String>) -> EmitError {
+    EmitError {
+        die,
+        what: what.into(),
+    }
+}
+
+fn tag_name(tag: u16) -> String {
+    gimli::DwTag(tag)
+        .static_string()
+        .map_or_else(|| format!("DW_TAG_{tag:#x}"), str::to_string)
+}
+
+impl<'s, 'a> BtfBuilder<'s, 'a> {
+    pub fn new(btf: Btf, opts: &'s EncodeOptions, symbols: &'s SymbolIndex<'a>) -> Self {
+        BtfBuilder {
+            btf,
+            opts,
+            symbols,
+            functions: FunctionFilter::new(symbols),
+            has_index_type: false,
+            need_index_type: false,
+            array_index_id: 0,
+            percpu_vars: Vec::new(),
+        }
+    }
+
+    fn str(&mut self, s: Name<'_>) -> EResult<StrOff> {
+        match s {
+            None | Some(b"") => Ok(StrOff(0)),
+            Some(s) => self
+                .btf
+                .add_str(s)
+                .map_err(|e| err(0, format!("string {:?}: {e}", String::from_utf8_lossy(s)))),
+        }
+    }
+
+    /// A name libbpf insists on (`btf__add_int`, `btf__add_typedef`, ...).
+    fn required_name(&mut self, s: Name<'_>, die: u64, what: &str) -> EResult<StrOff> {
+        match s {
+            Some(n) if !n.is_empty() => self.str(s),
+            _ => Err(err(die, format!("{what} without a name"))),
+        }
+    }
+
+    fn add(&mut self, die: u64, words: &[u32]) -> EResult<u32> {
+        self.btf
+            .add_record_unbounded(words)
+            .map(|id| id.0)
+            .map_err(|e| err(die, e.to_string()))
+    }
+
+    /// The id of a type reference: void stays 0.
+    fn ref_id(off: u32, id: SmallId) -> u32 {
+        if id == 0 {
+            0
+        } else {
+            off + id
+        }
+    }
+
+    /// Encodes one CU (pahole's `btf_encoder__encode_cu`).
+    pub fn add_cu(&mut self, cu: &CuModel<'_>) -> EResult<()> {
+        let off = self.btf.type_count() - 1;
+        if !self.has_index_type {
+            match cu.find_base_type(b"int") {
+                Some(id) => {
+                    self.has_index_type = true;
+                    self.array_index_id = off + id;
+                }
+                None => {
+                    self.has_index_type = false;
+                    self.array_index_id = off + cu.types.len() as u32 + 1;
+                }
+            }
+        }
+        let mut skipped = 0;
+        for (i, t) in cu.types.iter().enumerate() {
+            if let TypeData::Unspecified = t.data {
+                skipped += 1;
+                continue;
+            }
+            let id = self.add_type(t, off, cu.unspecified_type)? + skipped;
+            if id != off + i as u32 + 1 {
+                return Err(err(
+                    t.die_offset,
+                    format!(
+                        "{} id drift: BTF id {id}, expected {}",
+                        tag_name(t.tag),
+                        off + i as u32 + 1
+                    ),
+                ));
+            }
+        }
+        if self.need_index_type && !self.has_index_type {
+            self.add_int(Some(b"int"), 32, dw::DW_ATE_signed.0 as u64, 0)?;
+            self.has_index_type = true;
+        }
+        for (i, t) in cu.types.iter().enumerate() {
+            let annots = match &t.data {
+                TypeData::Composite { annots, .. }
+                    if t.tag == dw::DW_TAG_structure_type.0 || t.tag == dw::DW_TAG_union_type.0 =>
+                {
+                    annots
+                }
+                TypeData::Typedef { annots, .. } => annots,
+                _ => continue,
+            };
+            self.add_decl_tags(annots, off + i as u32 + 1, t.die_offset)?;
+        }
+        for f in &cu.functions {
+            if !self.functions.select(f) {
+                continue;
+            }
+            let ret = if f.ret == cu.unspecified_type {
+                0
+            } else {
+                f.ret
+            };
+            let proto = self.add_func_proto(off, ret, &f.params, f.varargs, f.die_offset)?;
+            let name = self.required_name(f.name, f.die_offset, "FUNC")?;
+            let func = self.add(
+                f.die_offset,
+                &[name.0, Info::new(Kind::Func, false, FUNC_STATIC).0, proto],
+            )?;
+            self.add_decl_tags(&f.annots, func, f.die_offset)?;
+        }
+        if !self.opts.skip_vars {
+            self.add_percpu_vars(cu, off)?;
+        }
+        Ok(())
+    }
+
+    fn add_percpu_vars(&mut self, cu: &CuModel<'_>, off: u32) -> EResult<()> {
+        let Some(percpu) = self.symbols.percpu.as_ref() else {
+            return Ok(());
+        };
+        for v in &cu.variables {
+            let info = match percpu::select(v, cu, percpu) {
+                Ok(Some(info)) => info,
+                Ok(None) => continue,
+                Err(percpu::VoidVariable) if self.opts.force => continue,
+                Err(percpu::VoidVariable) => {
+                    return Err(err(
+                        v.die_offset,
+                        format!(
+                            "per-CPU variable {:?} has void type",
+                            v.name.map(String::from_utf8_lossy)
+                        ),
+                    ))
+                }
+            };
+            let linkage = if v.external {
+                linkage::GLOBAL
+            } else {
+                linkage::STATIC
+            };
+            let name = self.required_name(Some(info.name), v.die_offset, "VAR")?;
+            let id = self.add(
+                v.die_offset,
+                &[
+                    name.0,
+                    Info::new(Kind::Var, false, 0).0,
+                    off + v.ty,
+                    linkage,
+                ],
+            )?;
+            self.add_decl_tags(&v.annots, id, v.die_offset)?;
+            self.percpu_vars.push((id, info.offset, info.size));
+        }
+        Ok(())
+    }
+
+    fn add_decl_tags(&mut self, annots: &[DeclTag<'_>], target: u32, die: u64) -> EResult<()> {
+        for a in annots {
+            let value = self.required_name(a.value, die, "DECL_TAG")?;
+            self.add(
+                die,
+                &[
+                    value.0,
+                    Info::new(Kind::DeclTag, false, 0).0,
+                    target,
+                    a.component_idx as u32,
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn add_int(&mut self, name: Name<'_>, bit_size: u64, encoding: u64, die: u64) -> EResult<u32> {
+        let mut name = name;
+        let btf_encoding = if encoding == dw::DW_ATE_signed.0 as u64
+            || encoding == dw::DW_ATE_signed_char.0 as u64
+        {
+            int_encoding::SIGNED
+        } else if encoding == dw::DW_ATE_boolean.0 as u64 {
+            int_encoding::BOOL
+        } else {
+            0
+        };
+        // DWARF 5 has DW_ATE_unsigned_24 and the like for DW_OP_convert: pahole
+        // replaces sizes that are no power of two by a fake 4-byte int.
+        let mut byte_sz = (bit_size.div_ceil(8)) as u16;
+        if byte_sz == 0 || !byte_sz.is_power_of_two() {
+            name = Some(b"__SANITIZED_FAKE_INT__");
+            byte_sz = 4;
+        }
+        if ![1, 2, 4, 8, 16].contains(&byte_sz) {
+            return Err(err(die, format!("INT of {byte_sz} bytes")));
+        }
+        let name = self.required_name(name, die, "INT")?;
+        let word = ((btf_encoding as u32) << 24) | (byte_sz as u32 * 8);
+        self.add(
+            die,
+            &[
+                name.0,
+                Info::new(Kind::Int, false, 0).0,
+                byte_sz as u32,
+                word,
+            ],
+        )
+    }
+
+    fn add_func_proto(
+        &mut self,
+        off: u32,
+        ret: SmallId,
+        params: &[Param<'_>],
+        varargs: bool,
+        die: u64,
+    ) -> EResult<u32> {
+        let vlen = params.len() as u32 + varargs as u32;
+        let mut words = vec![
+            0,
+            Info::new(Kind::FuncProto, false, vlen).0,
+            Self::ref_id(off, ret),
+        ];
+        for p in params {
+            let name = self.str(p.name)?;
+            words.extend_from_slice(&[name.0, Self::ref_id(off, p.ty)]);
+        }
+        if varargs {
+            words.extend_from_slice(&[0, 0]);
+        }
+        self.add(die, &words)
+    }
+
+    /// Encodes one type table entry (pahole's `btf_encoder__encode_tag`).
+    fn add_type(&mut self, t: &TypeEntry<'_>, off: u32, unspecified: SmallId) -> EResult<u32> {
+        let die = t.die_offset;
+        let target = Self::ref_id(off, t.target);
+        let simple = |kind: Kind| [0, Info::new(kind, false, 0).0, target];
+        match &t.data {
+            TypeData::Base {
+                name,
+                bit_size,
+                encoding,
+            } => {
+                let e = *encoding;
+                let float = e == dw::DW_ATE_float.0 as u64
+                    || e == dw::DW_ATE_complex_float.0 as u64
+                    || e == dw::DW_ATE_imaginary_float.0 as u64;
+                let signed =
+                    e == dw::DW_ATE_signed.0 as u64 || e == dw::DW_ATE_signed_char.0 as u64;
+                let boolean = e == dw::DW_ATE_boolean.0 as u64;
+                if float && !signed && !boolean && self.opts.gen_floats {
+                    if e != dw::DW_ATE_float.0 as u64 {
+                        return Err(err(
+                            die,
+                            "complex, interval and imaginary float types are not supported",
+                        ));
+                    }
+                    let byte_sz = bit_size.div_ceil(8) as u32;
+                    if ![2, 4, 8, 12, 16].contains(&byte_sz) {
+                        return Err(err(die, format!("FLOAT of {byte_sz} bytes")));
+                    }
+                    let name = self.required_name(*name, die, "FLOAT")?;
+                    return self.add(die, &[name.0, Info::new(Kind::Float, false, 0).0, byte_sz]);
+                }
+                self.add_int(*name, *bit_size, e, die)
+            }
+            TypeData::Pointer => self.add(die, &simple(Kind::Ptr)),
+            TypeData::Const => self.add(die, &simple(Kind::Const)),
+            TypeData::Volatile => self.add(die, &simple(Kind::Volatile)),
+            TypeData::Restrict => self.add(die, &simple(Kind::Restrict)),
+            TypeData::Typedef { name, .. } => {
+                let name = self.required_name(*name, die, "TYPEDEF")?;
+                self.add(die, &[name.0, Info::new(Kind::Typedef, false, 0).0, target])
+            }
+            TypeData::TypeTag { value } => {
+                let name = self.required_name(*value, die, "TYPE_TAG")?;
+                self.add(die, &[name.0, Info::new(Kind::TypeTag, false, 0).0, target])
+            }
+            TypeData::Composite { .. } if t.tag == dw::DW_TAG_interface_type.0 => {
+                Err(err(die, format!("unsupported {}", tag_name(t.tag))))
+            }
+            TypeData::Composite {
+                union,
+                name,
+                size,
+                declaration,
+                members,
+                ..
+            } => {
+                if *declaration {
+                    let name = self.required_name(*name, die, "FWD")?;
+                    return self.add(die, &[name.0, Info::new(Kind::Fwd, *union, 0).0, 0]);
+                }
+                let name = self.str(*name)?;
+                let kind = if *union { Kind::Union } else { Kind::Struct };
+                let mut kflag = false;
+                let mut words = vec![name.0, 0, *size];
+                for m in members {
+                    let bits = m.bitfield_size as u32;
+                    let is_bitfield = bits != 0 || m.bit_offset % 8 != 0;
+                    if is_bitfield && m.bit_offset > 0xff_ffff {
+                        return Err(err(
+                            die,
+                            format!("member bit offset {} too large", m.bit_offset),
+                        ));
+                    }
+                    if *union && m.bit_offset != 0 {
+                        return Err(err(die, "union member at a non-zero offset"));
+                    }
+                    kflag |= is_bitfield;
+                    let mname = self.str(m.name)?;
+                    // pahole adds the CU offset to member types unconditionally.
+                    words.extend_from_slice(&[mname.0, off + m.ty, m.bit_offset | (bits << 24)]);
+                }
+                if members.len() as u32 > Info::MAX_VLEN {
+                    return Err(err(die, "too many members"));
+                }
+                words[1] = Info::new(kind, kflag, members.len() as u32).0;
+                self.add(die, &words)
+            }
+            TypeData::Array { dims } => {
+                self.need_index_type = true;
+                let nelems = dims.iter().rev().fold(1u32, |a, &d| a.wrapping_mul(d));
+                let index = self.array_index_id;
+                self.add(
+                    die,
+                    &[
+                        0,
+                        Info::new(Kind::Array, false, 0).0,
+                        0,
+                        target,
+                        index,
+                        nelems,
+                    ],
+                )
+            }
+            TypeData::Enum {
+                name,
+                bits,
+                signed,
+                values,
+            } => self.add_enum(*name, *bits, *signed, values, die),
+            TypeData::FuncProto { params, varargs } => {
+                let ret = if t.target == unspecified { 0 } else { t.target };
+                self.add_func_proto(off, ret, params, *varargs, die)
+            }
+            TypeData::Unspecified | TypeData::Unsupported => {
+                Err(err(die, format!("unsupported {}", tag_name(t.tag))))
+            }
+        }
+    }
+
+    fn add_enum(
+        &mut self,
+        name: Name<'_>,
+        bits: u32,
+        signed: bool,
+        values: &[super::cu::Enumerator<'_>],
+        die: u64,
+    ) -> EResult<u32> {
+        let size = bits.div_ceil(8);
+        let enum32 = size <= 4 || self.opts.skip_enum64;
+        if size == 0 || !size.is_power_of_two() || size > 8 {
+            return Err(err(die, format!("enum of {size} bytes")));
+        }
+        let name = self.str(name)?;
+        let mut words = vec![name.0, 0, size];
+        let mut kflag = if enum32 { false } else { signed };
+        for v in values {
+            let vname = self.required_name(v.name, die, "enumerator")?;
+            if self.opts.skip_enum64 {
+                words.extend_from_slice(&[vname.0, v.value as u32]);
+            } else if bits > 32 {
+                words.extend_from_slice(&[vname.0, v.value as u32, (v.value >> 32) as u32]);
+            } else {
+                let value = v.value as i64;
+                if value < i32::MIN as i64 || value > u32::MAX as i64 {
+                    return Err(err(
+                        die,
+                        format!("enumerator value {value} does not fit 32 bits"),
+                    ));
+                }
+                kflag |= value < 0;
+                words.extend_from_slice(&[vname.0, value as u32]);
+            }
+        }
+        let kind = if enum32 { Kind::Enum } else { Kind::Enum64 };
+        words[1] = Info::new(kind, kflag, values.len() as u32).0;
+        self.add(die, &words)
+    }
+
+    /// Adds the DATASEC and returns the BTF (pahole's `btf_encoder__encode`, before dedup).
+    pub fn finish(mut self) -> Result<Btf, Error> {
+        if !self.percpu_vars.is_empty() {
+            // glibc's qsort here is a merge sort: stable.
+            self.percpu_vars.sort_by_key(|&(_, offset, _)| offset);
+            let &(_, last_off, last_size) = self.percpu_vars.last().expect("not empty");
+            let name = self.btf.add_str(PERCPU_SECTION.as_bytes())?;
+            let mut words = vec![
+                name.0,
+                Info::new(Kind::Datasec, false, self.percpu_vars.len() as u32).0,
+                last_off.wrapping_add(last_size),
+            ];
+            for &(id, offset, size) in &self.percpu_vars {
+                words.extend_from_slice(&[id, offset, size]);
+            }
+            self.btf.add_record_unbounded(&words)?;
+        }
+        Ok(self.btf)
+    }
+}
+
+/// libbpf's `BTF_MAX_NR_TYPES`. The BTF pahole builds for a vmlinux holds
+/// millions of types before dedup, more than the kernel's limit that
+/// [`Btf::add_record`] enforces.
+const LIBBPF_MAX_NR_TYPES: u32 = 0x7fff_ffff;
+
+impl Btf {
+    /// [`Btf::add_record`] with libbpf's limit on the number of types
+    /// instead of the kernel's, for BTF that is still to be deduplicated.
+    pub(crate) fn add_record_unbounded(&mut self, words: &[u32]) -> crate::Result<crate::TypeId> {
+        let id = crate::TypeId(self.type_count());
+        let info = Info(words.get(1).copied().unwrap_or(0));
+        if words.len() < crate::record::COMMON_WORDS
+            || crate::record::record_words(info, self.layout()) != Some(words.len())
+        {
+            return Err(Error::Invalid {
+                id,
+                what: format!(
+                    "{} record of {} words does not match its info",
+                    info.kind().name(),
+                    words.len()
+                ),
+            });
+        }
+        if id.0 > LIBBPF_MAX_NR_TYPES {
+            return Err(Error::Limit(format!(
+                "more than {LIBBPF_MAX_NR_TYPES} types"
+            )));
+        }
+        self.offsets.push(self.words.len() as u32);
+        self.words.extend_from_slice(words);
+        Ok(id)
+    }
+}

@@ -1,0 +1,866 @@
+//! The DWARF walk: builds a [`CuModel`] from one unit's DIE tree, following
+//! pahole 1.24's loader, whose order decides the order of the BTF types:
+//!
+//! * a type gets its small id when its DIE is finished, after the types
+//!   nested in it (post-order), and only where the loader descends: struct,
+//!   union and enum bodies, function bodies, lexical blocks, inline
+//!   expansions, namespaces and function types;
+//! * functions are listed in the same post-order, variables in DIE order;
+//! * references are resolved after the walk ("recoding"): a reference to a
+//!   DIE that is not in the types table becomes `void`.
+
+use gimli::constants as dw;
+use rustc_hash::FxHashMap;
+
+use super::cu::{
+    CuModel, DeclTag, Enumerator, Function, Member, Name, Param, SmallId, TypeData, TypeEntry,
+    Variable,
+};
+use super::die::{Die, Location};
+use super::R;
+
+/// `DW_TAG_LLVM_annotation`: clang's carrier of btf_decl_tag / btf_type_tag.
+const DW_TAG_LLVM_ANNOTATION: u16 = 0x6000;
+/// pahole's limit on array dimensions.
+const MAX_DIMENSIONS: usize = 64;
+/// How deep DIEs may nest before the walk gives up (real DWARF stays far
+/// below; this keeps a malformed file from exhausting the stack).
+const MAX_DEPTH: u32 = 512;
+
+/// What the walk reads of the encoder's options.
+#[derive(Clone, Copy, Debug)]
+pub struct WalkOptions {
+    pub decl_tags: bool,
+    pub type_tags: bool,
+    /// The ELF file is little-endian: DWARF 4 bitfield offsets count from
+    /// the other end of the storage unit.
+    pub little_endian: bool,
+}
+
+/// A reference still to be recoded: a `.debug_info` offset or void.
+type Ref = Option<u64>;
+
+/// A formal parameter as read, before recoding.
+struct RawParam<'a> {
+    name: Name<'a>,
+    type_ref: Ref,
+    origin: Ref,
+}
+
+/// A bitfield member whose bit offset depends on the size of its type.
+struct PendingBitfield {
+    type_index: usize,
+    member_index: usize,
+    byte_offset: u32,
+    dw_bit_offset: u64,
+    byte_size: u64,
+}
+
+/// A function as read, before recoding.
+struct RawFunction<'a> {
+    func: Function<'a>,
+    type_ref: Ref,
+    origin: Ref,
+    spec: Ref,
+    params: Vec<RawParam<'a>>,
+}
+
+/// A variable as read, before recoding.
+struct RawVariable<'a> {
+    var: Variable<'a>,
+    type_ref: Ref,
+    spec: Ref,
+}
+
+/// What a name in pahole's `hash_tags` refers to.
+#[derive(Clone, Copy)]
+enum Tag {
+    /// A parameter: index into `Walker::params`.
+    Param(usize),
+    Function(usize),
+    Variable(usize),
+}
+
+/// One walk over one unit (or several, for merged LTO DWARF).
+pub struct Walker<'a, 'u> {
+    dwarf: &'u gimli::Dwarf<R<'a>>,
+    unit: &'u gimli::Unit<R<'a>>,
+    opts: WalkOptions,
+    model: CuModel<'a>,
+    /// `DW_AT_type` of each entry of `model.types`, and of its members or params.
+    type_refs: Vec<Ref>,
+    member_refs: Vec<Vec<Ref>>,
+    /// Pointer index -> its type tags, innermost last (pahole's `tags` list).
+    ptr_tags: Vec<(usize, Vec<usize>)>,
+    proto_params: FxHashMap<usize, Vec<RawParam<'a>>>,
+    bitfields: Vec<PendingBitfield>,
+    /// Every parameter DIE: name and type, for abstract origins.
+    params: Vec<(Name<'a>, Ref)>,
+    functions: Vec<RawFunction<'a>>,
+    variables: Vec<RawVariable<'a>>,
+    /// pahole's `hash_types` and `hash_tags`.
+    type_ids: FxHashMap<u64, SmallId>,
+    tags: FxHashMap<u64, Tag>,
+    language_set: bool,
+    depth: u32,
+}
+
+type Node<'abbrev, 'me, 'a> = gimli::EntriesTreeNode<'abbrev, 'me, R<'a>>;
+
+impl<'a, 'u> Walker<'a, 'u> {
+    pub fn new(
+        dwarf: &'u gimli::Dwarf<R<'a>>,
+        unit: &'u gimli::Unit<R<'a>>,
+        opts: WalkOptions,
+    ) -> Self {
+        Walker {
+            dwarf,
+            unit,
+            opts,
+            model: CuModel {
+                addr_size: unit.header.address_size(),
+                ..CuModel::default()
+            },
+            type_refs: Vec::new(),
+            member_refs: Vec::new(),
+            ptr_tags: Vec::new(),
+            proto_params: FxHashMap::default(),
+            bitfields: Vec::new(),
+            params: Vec::new(),
+            functions: Vec::new(),
+            variables: Vec::new(),
+            type_ids: FxHashMap::default(),
+            tags: FxHashMap::default(),
+            language_set: false,
+            depth: 0,
+        }
+    }
+
+    /// Continues the walk in another unit (merged LTO DWARF).
+    pub fn set_unit(&mut self, unit: &'u gimli::Unit<R<'a>>) {
+        self.unit = unit;
+    }
+
+    /// Walks the unit's DIE tree. Returns false for units pahole skips
+    /// (partial and skeleton units).
+    pub fn walk_unit(&mut self) -> Result<bool, WalkError> {
+        let mut tree = self.unit.entries_tree(None)?;
+        let root = tree.root()?;
+        let tag = root.entry().tag();
+        if tag == dw::DW_TAG_partial_unit || tag == dw::DW_TAG_skeleton_unit {
+            return Ok(false);
+        }
+        if tag != dw::DW_TAG_compile_unit && tag != dw::DW_TAG_type_unit {
+            return Err(WalkError::Unsupported {
+                die: 0,
+                what: format!("unit DIE is {tag}, not a compile or type unit"),
+            });
+        }
+        if !self.language_set {
+            self.model.language = unit_language(root.entry());
+            self.language_set = true;
+        }
+        let mut children = root.children();
+        while let Some(child) = children.next()? {
+            let unspecified = child.entry().tag() == dw::DW_TAG_unspecified_type;
+            self.process_tag(child)?;
+            if unspecified {
+                self.model.unspecified_type = self.model.types.len() as SmallId;
+            }
+        }
+        Ok(true)
+    }
+
+    fn die(&self, node: &Node<'_, '_, 'a>) -> Die<'a> {
+        Die::read(self.dwarf, self.unit, node.entry())
+    }
+
+    fn add_type(&mut self, die: &Die<'a>, data: TypeData<'a>) -> usize {
+        let index = self.model.types.len();
+        self.model.types.push(TypeEntry {
+            tag: die.tag,
+            die_offset: die.offset,
+            target: 0,
+            data,
+        });
+        self.type_refs.push(die.type_ref);
+        self.member_refs.push(Vec::new());
+        self.type_ids.insert(die.offset, index as SmallId + 1);
+        index
+    }
+
+    /// Runs `f` one nesting level deeper, refusing absurd depths.
+    fn nested(
+        &mut self,
+        node: Node<'_, '_, 'a>,
+        f: impl FnOnce(&mut Self, Node<'_, '_, 'a>) -> Result<(), WalkError>,
+    ) -> Result<(), WalkError> {
+        if self.depth >= MAX_DEPTH {
+            let die = self.die(&node).offset;
+            return Err(WalkError::Unsupported {
+                die,
+                what: format!("DIEs nested more than {MAX_DEPTH} deep"),
+            });
+        }
+        self.depth += 1;
+        let r = f(self, node);
+        self.depth -= 1;
+        r
+    }
+
+    /// pahole's `__die__process_tag` followed by adding the result to its table.
+    fn process_tag(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
+        self.nested(node, Self::process_tag_here)
+    }
+
+    fn process_tag_here(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
+        let die = self.die(&node);
+        let tag = gimli::DwTag(die.tag);
+        match tag {
+            dw::DW_TAG_imported_unit => {
+                return Err(WalkError::Unsupported {
+                    die: die.offset,
+                    what: "DW_TAG_imported_unit is not supported (as in pahole)".into(),
+                })
+            }
+            dw::DW_TAG_array_type => {
+                let mut dims = Vec::new();
+                let mut children = node.children();
+                while let Some(child) = children.next()? {
+                    if child.entry().tag() == dw::DW_TAG_subrange_type {
+                        let sub = self.die(&child);
+                        dims.push(sub.nr_entries as u32);
+                        if dims.len() == MAX_DIMENSIONS {
+                            break;
+                        }
+                    }
+                }
+                self.add_type(&die, TypeData::Array { dims });
+            }
+            dw::DW_TAG_base_type => {
+                let data = TypeData::Base {
+                    name: die.name,
+                    bit_size: die.byte_size.wrapping_mul(8),
+                    encoding: die.encoding,
+                };
+                self.add_type(&die, data);
+            }
+            dw::DW_TAG_const_type => {
+                self.add_type(&die, TypeData::Const);
+            }
+            dw::DW_TAG_volatile_type => {
+                self.add_type(&die, TypeData::Volatile);
+            }
+            dw::DW_TAG_restrict_type => {
+                self.add_type(&die, TypeData::Restrict);
+            }
+            dw::DW_TAG_unspecified_type => {
+                self.add_type(&die, TypeData::Unspecified);
+            }
+            dw::DW_TAG_string_type
+            | dw::DW_TAG_reference_type
+            | dw::DW_TAG_ptr_to_member_type
+            | dw::DW_TAG_rvalue_reference_type => {
+                self.add_type(&die, TypeData::Unsupported);
+            }
+            dw::DW_TAG_imported_declaration | dw::DW_TAG_imported_module => {}
+            dw::DW_TAG_pointer_type => self.process_pointer(node, &die)?,
+            dw::DW_TAG_enumeration_type => self.process_enum(node, &die)?,
+            dw::DW_TAG_namespace => {
+                let mut children = node.children();
+                while let Some(child) = children.next()? {
+                    self.process_tag(child)?;
+                }
+            }
+            dw::DW_TAG_class_type
+            | dw::DW_TAG_interface_type
+            | dw::DW_TAG_structure_type
+            | dw::DW_TAG_union_type => self.process_class(node, &die)?,
+            dw::DW_TAG_subprogram => self.process_subprogram(node, die)?,
+            dw::DW_TAG_subroutine_type => self.process_subroutine_type(node, &die)?,
+            dw::DW_TAG_typedef => {
+                let annots = self.child_annotations(node, -1)?;
+                self.add_type(
+                    &die,
+                    TypeData::Typedef {
+                        name: die.name,
+                        annots,
+                    },
+                );
+            }
+            dw::DW_TAG_variable => {
+                let annots = self.child_annotations(node, -1)?;
+                self.add_variable(die, annots);
+            }
+            // pahole ignores anything else, without looking inside.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `btf_decl_tag` annotations among the children of a DIE.
+    fn child_annotations(
+        &mut self,
+        node: Node<'_, '_, 'a>,
+        component_idx: i32,
+    ) -> Result<Vec<DeclTag<'a>>, WalkError> {
+        let mut annots = Vec::new();
+        if !self.opts.decl_tags {
+            return Ok(annots);
+        }
+        let mut children = node.children();
+        while let Some(child) = children.next()? {
+            if child.entry().tag().0 == DW_TAG_LLVM_ANNOTATION {
+                let a = self.die(&child);
+                self.push_decl_tag(&a, component_idx, &mut annots);
+            }
+        }
+        Ok(annots)
+    }
+
+    fn push_decl_tag(&self, a: &Die<'a>, component_idx: i32, out: &mut Vec<DeclTag<'a>>) {
+        if self.opts.decl_tags && a.name == Some(b"btf_decl_tag".as_slice()) {
+            out.push(DeclTag {
+                value: a.const_string,
+                component_idx,
+            });
+        }
+    }
+
+    fn add_variable(&mut self, die: Die<'a>, annots: Vec<DeclTag<'a>>) {
+        let (global, addr) = match die.location {
+            Location::Addr(a) if !die.declaration => (true, a),
+            _ => (false, 0),
+        };
+        let index = self.variables.len();
+        self.tags.insert(die.offset, Tag::Variable(index));
+        self.variables.push(RawVariable {
+            var: Variable {
+                die_offset: die.offset,
+                name: die.name,
+                addr,
+                global,
+                declaration: die.declaration,
+                ty: 0,
+                external: die.external,
+                has_spec: false,
+                annots,
+            },
+            type_ref: die.type_ref,
+            spec: die.specification,
+        });
+    }
+
+    fn process_pointer(&mut self, node: Node<'_, '_, 'a>, die: &Die<'a>) -> Result<(), WalkError> {
+        let mut tags = Vec::new();
+        if self.opts.type_tags {
+            let mut children = node.children();
+            while let Some(child) = children.next()? {
+                if child.entry().tag().0 != DW_TAG_LLVM_ANNOTATION {
+                    continue;
+                }
+                let a = self.die(&child);
+                if a.name != Some(b"btf_type_tag".as_slice()) {
+                    continue;
+                }
+                // The chain is linked after the walk: the annotation's own
+                // DW_AT_type (it has none) plays no part.
+                let value = a.const_string;
+                let a = Die {
+                    type_ref: None,
+                    ..a
+                };
+                tags.push(self.add_type(&a, TypeData::TypeTag { value }));
+            }
+        }
+        let index = self.add_type(die, TypeData::Pointer);
+        if !tags.is_empty() {
+            // pahole's list puts the last annotation first: ptr -> tagN -> ... -> tag1.
+            tags.reverse();
+            self.ptr_tags.push((index, tags));
+        }
+        Ok(())
+    }
+
+    fn process_enum(&mut self, node: Node<'_, '_, 'a>, die: &Die<'a>) -> Result<(), WalkError> {
+        let bits = if die.byte_size == 0 {
+            32
+        } else {
+            die.byte_size.wrapping_mul(8) as u32
+        };
+        let signed = bits > 32 && self.is_signed_type(die.type_ref);
+        let mut values = Vec::new();
+        let mut children = node.children();
+        while let Some(child) = children.next()? {
+            if child.entry().tag() == dw::DW_TAG_enumerator {
+                let e = self.die(&child);
+                values.push(Enumerator {
+                    name: e.name,
+                    value: e.const_value,
+                });
+            }
+        }
+        let data = TypeData::Enum {
+            name: die.name,
+            bits,
+            signed,
+            values,
+        };
+        self.add_type(die, data);
+        Ok(())
+    }
+
+    /// Whether the DIE at `r` has a signed `DW_AT_encoding` (pahole's
+    /// `is_signed_enum`, read from the enum's `DW_AT_type`, not followed further).
+    fn is_signed_type(&self, r: Ref) -> bool {
+        let Some(off) = r else { return false };
+        let Some(unit_off) = gimli::DebugInfoOffset(off as usize).to_unit_offset(&self.unit.header)
+        else {
+            return false;
+        };
+        let Ok(entry) = self.unit.entry(unit_off) else {
+            return false;
+        };
+        let t = Die::read(self.dwarf, self.unit, &entry);
+        t.encoding == dw::DW_ATE_signed.0 as u64 || t.encoding == dw::DW_ATE_signed_char.0 as u64
+    }
+
+    /// pahole's `die__process_class`, for structs, unions and classes.
+    fn process_class(&mut self, node: Node<'_, '_, 'a>, die: &Die<'a>) -> Result<(), WalkError> {
+        let union = die.tag == dw::DW_TAG_union_type.0;
+        let mut members = Vec::new();
+        let mut member_refs = Vec::new();
+        let mut annots = Vec::new();
+        let mut pending = Vec::new();
+        let mut member_idx = 0;
+        let mut children = node.children();
+        while let Some(child) = children.next()? {
+            match child.entry().tag() {
+                dw::DW_TAG_subrange_type
+                | dw::DW_TAG_variant_part
+                | dw::DW_TAG_template_type_parameter
+                | dw::DW_TAG_template_value_parameter
+                | dw::DW_TAG_GNU_formal_parameter_pack
+                | dw::DW_TAG_GNU_template_parameter_pack
+                | dw::DW_TAG_GNU_template_template_param => {}
+                t @ (dw::DW_TAG_member | dw::DW_TAG_inheritance) => {
+                    let m = self.die(&child);
+                    if t == dw::DW_TAG_member {
+                        let (bit_offset, byte_offset) = match m.data_bit_offset {
+                            Some(b) => (b as u32, None),
+                            None => {
+                                let byte_offset = m.member_location.unwrap_or(0) as u32;
+                                (byte_offset.wrapping_mul(8), Some(byte_offset))
+                            }
+                        };
+                        let bitfield_size = m.bit_size as u8;
+                        // pahole leaves static members (no location, outside unions) alone.
+                        let placed = m.member_location.is_some() || union;
+                        if let (Some(byte_offset), true) =
+                            (byte_offset, bitfield_size != 0 && placed)
+                        {
+                            pending.push(PendingBitfield {
+                                type_index: 0,
+                                member_index: members.len(),
+                                byte_offset,
+                                dw_bit_offset: m.bit_offset,
+                                byte_size: m.byte_size,
+                            });
+                        }
+                        members.push(Member {
+                            name: m.name,
+                            ty: 0,
+                            bit_offset,
+                            bitfield_size,
+                        });
+                        member_refs.push(m.type_ref);
+                    }
+                    let annot_children = self.child_annotations(child, member_idx)?;
+                    annots.extend(annot_children);
+                    member_idx += 1;
+                }
+                t if t.0 == DW_TAG_LLVM_ANNOTATION => {
+                    let a = self.die(&child);
+                    self.push_decl_tag(&a, -1, &mut annots);
+                }
+                _ => self.process_tag(child)?,
+            }
+        }
+        let data = TypeData::Composite {
+            union,
+            name: die.name,
+            size: die.byte_size as u32,
+            declaration: die.declaration_value != 0,
+            members,
+            annots,
+        };
+        let index = self.add_type(die, data);
+        self.member_refs[index] = member_refs;
+        for mut p in pending {
+            p.type_index = index;
+            self.bitfields.push(p);
+        }
+        Ok(())
+    }
+
+    fn add_param(&mut self, p: &Die<'a>) -> RawParam<'a> {
+        self.tags.insert(p.offset, Tag::Param(self.params.len()));
+        self.params.push((p.name, p.type_ref));
+        RawParam {
+            name: p.name,
+            type_ref: p.type_ref,
+            origin: p.abstract_origin,
+        }
+    }
+
+    fn process_subroutine_type(
+        &mut self,
+        node: Node<'_, '_, 'a>,
+        die: &Die<'a>,
+    ) -> Result<(), WalkError> {
+        let mut params = Vec::new();
+        let mut varargs = false;
+        let mut children = node.children();
+        while let Some(child) = children.next()? {
+            match child.entry().tag() {
+                dw::DW_TAG_subrange_type => {}
+                dw::DW_TAG_formal_parameter => {
+                    let p = self.die(&child);
+                    params.push(self.add_param(&p));
+                }
+                dw::DW_TAG_unspecified_parameters => varargs = true,
+                _ => self.process_tag(child)?,
+            }
+        }
+        let data = TypeData::FuncProto {
+            params: Vec::new(),
+            varargs,
+        };
+        let index = self.add_type(die, data);
+        self.proto_params.insert(index, params);
+        Ok(())
+    }
+
+    fn process_subprogram(
+        &mut self,
+        node: Node<'_, '_, 'a>,
+        die: Die<'a>,
+    ) -> Result<(), WalkError> {
+        let mut f = RawFunction {
+            func: Function {
+                die_offset: die.offset,
+                name: die.name,
+                declaration: die.declaration,
+                external: die.external,
+                ret: 0,
+                params: Vec::new(),
+                varargs: false,
+                annots: Vec::new(),
+            },
+            type_ref: die.type_ref,
+            origin: die.abstract_origin,
+            spec: die.specification,
+            params: Vec::new(),
+        };
+        self.process_function_body(node, Some(&mut f))?;
+        self.tags
+            .insert(die.offset, Tag::Function(self.functions.len()));
+        self.functions.push(f);
+        Ok(())
+    }
+
+    /// pahole's `die__process_function`: the children of a subprogram
+    /// (`func` set) or of a lexical block.
+    fn process_function_body(
+        &mut self,
+        node: Node<'_, '_, 'a>,
+        mut func: Option<&mut RawFunction<'a>>,
+    ) -> Result<(), WalkError> {
+        let mut param_idx = 0;
+        let mut children = node.children();
+        while let Some(child) = children.next()? {
+            match child.entry().tag() {
+                dw::DW_TAG_call_site
+                | dw::DW_TAG_call_site_parameter
+                | dw::DW_TAG_GNU_call_site
+                | dw::DW_TAG_GNU_call_site_parameter
+                | dw::DW_TAG_dwarf_procedure
+                | dw::DW_TAG_template_type_parameter
+                | dw::DW_TAG_template_value_parameter
+                | dw::DW_TAG_GNU_formal_parameter_pack
+                | dw::DW_TAG_GNU_template_parameter_pack
+                | dw::DW_TAG_GNU_template_template_param
+                | dw::DW_TAG_label => {}
+                dw::DW_TAG_formal_parameter => {
+                    let p = self.die(&child);
+                    let raw = self.add_param(&p);
+                    if let Some(f) = func.as_deref_mut() {
+                        f.params.push(raw);
+                        let annots = self.child_annotations(child, param_idx)?;
+                        f.func.annots.extend(annots);
+                    }
+                    param_idx += 1;
+                }
+                dw::DW_TAG_variable => {
+                    let v = self.die(&child);
+                    let annots = self.child_annotations(child, -1)?;
+                    self.add_variable(v, annots);
+                }
+                dw::DW_TAG_unspecified_parameters => {
+                    if let Some(f) = func.as_deref_mut() {
+                        f.func.varargs = true;
+                    }
+                }
+                dw::DW_TAG_inlined_subroutine => self.process_inline_expansion(child)?,
+                dw::DW_TAG_lexical_block => {
+                    self.nested(child, |w, c| w.process_function_body(c, None))?
+                }
+                t if t.0 == DW_TAG_LLVM_ANNOTATION => {
+                    let a = self.die(&child);
+                    if let Some(f) = func.as_deref_mut() {
+                        let mut annots = std::mem::take(&mut f.func.annots);
+                        self.push_decl_tag(&a, -1, &mut annots);
+                        f.func.annots = annots;
+                    }
+                }
+                _ => self.process_tag(child)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// pahole's `die__process_inline_expansion`.
+    fn process_inline_expansion(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
+        self.nested(node, Self::process_inline_expansion_here)
+    }
+
+    fn process_inline_expansion_here(&mut self, node: Node<'_, '_, 'a>) -> Result<(), WalkError> {
+        let mut children = node.children();
+        while let Some(child) = children.next()? {
+            match child.entry().tag() {
+                dw::DW_TAG_call_site
+                | dw::DW_TAG_call_site_parameter
+                | dw::DW_TAG_GNU_call_site
+                | dw::DW_TAG_GNU_call_site_parameter
+                | dw::DW_TAG_formal_parameter
+                | dw::DW_TAG_label => {}
+                dw::DW_TAG_lexical_block => {
+                    self.nested(child, |w, c| w.process_function_body(c, None))?
+                }
+                dw::DW_TAG_inlined_subroutine => self.process_inline_expansion(child)?,
+                _ => self.process_tag(child)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, r: Ref) -> SmallId {
+        r.and_then(|off| self.type_ids.get(&off).copied())
+            .unwrap_or(0)
+    }
+
+    /// Recodes references to small ids and computes bitfield offsets
+    /// (pahole's `cu__recode_dwarf_types`, `cu__resolve_func_ret_types`
+    /// and `class_member__cache_byte_size`).
+    pub fn finish(mut self) -> Result<CuModel<'a>, String> {
+        // The types table.
+        for i in 0..self.model.types.len() {
+            let target = self.resolve(self.type_refs[i]);
+            let member_refs = std::mem::take(&mut self.member_refs[i]);
+            let member_ids: Vec<SmallId> = member_refs.iter().map(|&r| self.resolve(r)).collect();
+            let proto = self.proto_params.remove(&i);
+            let proto = proto.map(|ps| {
+                ps.iter()
+                    .map(|p| self.recode_param(p, |_, ty| ty))
+                    .collect::<Vec<_>>()
+            });
+            let t = &mut self.model.types[i];
+            t.target = target;
+            match &mut t.data {
+                TypeData::Composite { members, .. } => {
+                    for (m, id) in members.iter_mut().zip(member_ids) {
+                        m.ty = id;
+                    }
+                }
+                TypeData::FuncProto { params, .. } => *params = proto.unwrap_or_default(),
+                _ => {}
+            }
+        }
+        for (ptr, tags) in std::mem::take(&mut self.ptr_tags) {
+            let pointee = self.model.types[ptr].target;
+            let mut prev = ptr;
+            for &t in &tags {
+                self.model.types[prev].target = t as SmallId + 1;
+                prev = t;
+            }
+            self.model.types[prev].target = pointee;
+        }
+        // The tags table: parameters and variables get their own types.
+        let param_types: Vec<SmallId> = self.params.iter().map(|&(_, r)| self.resolve(r)).collect();
+        let var_types: Vec<SmallId> = self
+            .variables
+            .iter()
+            .map(|v| self.resolve(v.type_ref))
+            .collect();
+        // The functions table.
+        let mut functions: Vec<Function<'a>> = Vec::with_capacity(self.functions.len());
+        for f in &self.functions {
+            let mut func = f.func.clone();
+            if func.name.is_none() {
+                let from = [f.origin, f.spec].into_iter().flatten().find_map(|o| {
+                    match self.tags.get(&o) {
+                        Some(Tag::Function(j)) => Some(*j),
+                        _ => None,
+                    }
+                });
+                if let Some(j) = from {
+                    func.name = self.functions[j].func.name;
+                }
+            }
+            func.ret = self.resolve(f.type_ref);
+            func.params = f
+                .params
+                .iter()
+                .map(|p| {
+                    self.recode_param(p, |pi, ty| match pi {
+                        Some(pi) => param_types[pi],
+                        None => ty,
+                    })
+                })
+                .collect();
+            functions.push(func);
+        }
+        for (i, f) in self.functions.iter().enumerate() {
+            if functions[i].ret != 0 || f.origin.is_none() {
+                continue;
+            }
+            let origin = f.origin.and_then(|o| match self.tags.get(&o) {
+                Some(Tag::Function(j)) => Some(*j),
+                _ => None,
+            });
+            match origin {
+                Some(j) => functions[i].ret = functions[j].ret,
+                None => {
+                    return Err(format!(
+                        "DIE {:#x}: abstract origin {:#x} of a subprogram not found",
+                        f.func.die_offset,
+                        f.origin.unwrap_or(0)
+                    ))
+                }
+            }
+        }
+        let mut variables = Vec::with_capacity(self.variables.len());
+        for (i, v) in self.variables.iter().enumerate() {
+            let mut var = v.var.clone();
+            var.ty = var_types[i];
+            // pahole encodes a definition through its declaration: type,
+            // linkage and decl tags come from there.
+            if let Some(Tag::Variable(j)) = v.spec.and_then(|s| self.tags.get(&s)) {
+                let decl = &self.variables[*j].var;
+                var.has_spec = true;
+                var.ty = var_types[*j];
+                var.external = decl.external;
+                var.annots = decl.annots.clone();
+            }
+            variables.push(var);
+        }
+        self.model.functions = functions;
+        self.model.variables = variables;
+        for b in std::mem::take(&mut self.bitfields) {
+            self.place_bitfield(&b);
+        }
+        Ok(self.model)
+    }
+
+    /// A parameter's name and type; one without `DW_AT_type` takes both
+    /// from its abstract origin. `origin_type` picks the origin's type
+    /// (given its index in `params`) as the current recoding stage knows it.
+    fn recode_param(
+        &self,
+        p: &RawParam<'a>,
+        origin_type: impl Fn(Option<usize>, SmallId) -> SmallId,
+    ) -> Param<'a> {
+        if p.type_ref.is_some() {
+            return Param {
+                name: p.name,
+                ty: self.resolve(p.type_ref),
+            };
+        }
+        let Some(origin) = p.origin else {
+            return Param {
+                name: p.name,
+                ty: 0,
+            };
+        };
+        match self.tags.get(&origin) {
+            Some(Tag::Param(j)) => Param {
+                name: self.params[*j].0,
+                ty: origin_type(Some(*j), 0),
+            },
+            _ => Param {
+                name: p.name,
+                ty: 0,
+            },
+        }
+    }
+
+    /// pahole's `class_member__cache_byte_size` for a DWARF 4 bitfield
+    /// (`DW_AT_bit_offset`, counted from the storage unit's most significant bit).
+    fn place_bitfield(&mut self, b: &PendingBitfield) {
+        let TypeData::Composite { members, .. } = &self.model.types[b.type_index].data else {
+            return;
+        };
+        let member = &members[b.member_index];
+        let mut byte_size = b.byte_size;
+        if byte_size == 0 {
+            let ty = self.model.strip_typedefs_and_modifiers(member.ty);
+            byte_size = self.model.type_size(ty);
+        }
+        if byte_size == 0 {
+            return;
+        }
+        let bit_size = (byte_size as u32).wrapping_mul(8);
+        // pahole keeps this in an int8_t.
+        let mut bitfield_offset = b.dw_bit_offset as i8;
+        if self.opts.little_endian {
+            bitfield_offset =
+                (bit_size as i64 - bitfield_offset as i64 - member.bitfield_size as i64) as i8;
+        }
+        let bit_offset = b
+            .byte_offset
+            .wrapping_mul(8)
+            .wrapping_add(bitfield_offset as i32 as u32);
+        if let TypeData::Composite { members, .. } = &mut self.model.types[b.type_index].data {
+            members[b.member_index].bit_offset = bit_offset;
+        }
+    }
+}
+
+/// `DW_AT_language` of a unit DIE, read as pahole's `attr_numeric` (0 when absent).
+fn unit_language(entry: &gimli::DebuggingInformationEntry<R<'_>>) -> u64 {
+    match entry.attr_value_raw(dw::DW_AT_language) {
+        Some(gimli::AttributeValue::Language(l)) => l.0 as u64,
+        Some(gimli::AttributeValue::Data1(x)) => x as u64,
+        Some(gimli::AttributeValue::Data2(x)) => x as u64,
+        Some(gimli::AttributeValue::Data4(x)) => x as u64,
+        Some(gimli::AttributeValue::Udata(x)) => x,
+        _ => 0,
+    }
+}
+
+/// Why a unit could not be walked.
+#[derive(Debug)]
+pub enum WalkError {
+    Dwarf(gimli::Error),
+    /// Something pahole's loader gives up on, at a DIE offset.
+    Unsupported {
+        die: u64,
+        what: String,
+    },
+}
+
+impl From<gimli::Error> for WalkError {
+    fn from(e: gimli::Error) -> Self {
+        WalkError::Dwarf(e)
+    }
+}

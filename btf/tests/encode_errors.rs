@@ -1,0 +1,50 @@
+//! Bad input to the encoder gives an error naming the file, never a panic.
+
+#[path = "../../testdata/corpus.rs"]
+mod corpus;
+
+use kbtf_btf::encode::{encode_elf, encode_file, EncodeOptions};
+use object::{Object, ObjectSection};
+
+#[test]
+fn not_elf_is_an_error_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("kbtf-encode-err-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("garbage.ko");
+    std::fs::write(&path, b"this is not an ELF file").unwrap();
+    let err = encode_file(&path, None, &EncodeOptions::kernel()).unwrap_err();
+    assert!(err.to_string().contains("garbage.ko"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn damaged_dwarf_is_an_error_not_a_panic() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let bytes = std::fs::read(corpus.module("crc7.ko")).unwrap();
+    let (start, len) = {
+        let elf = object::File::parse(&*bytes).unwrap();
+        let s = elf.section_by_name(".debug_info").unwrap();
+        let (start, len) = s.file_range().unwrap();
+        (start as usize, len as usize)
+    };
+    let mut errors = 0;
+    // Overwrite a window of .debug_info at several places with junk.
+    for (i, at) in (0..len).step_by(len / 16 + 1).enumerate() {
+        let mut damaged = bytes.clone();
+        let end = (at + 64).min(len);
+        for (j, b) in damaged[start + at..start + end].iter_mut().enumerate() {
+            *b = (i * 31 + j * 7) as u8 | 0x80;
+        }
+        if let Err(e) = encode_elf(&damaged, None, &EncodeOptions::kernel()) {
+            assert!(!e.to_string().is_empty());
+            errors += 1;
+        }
+    }
+    // Cutting the unit short must be reported.
+    let mut cut = bytes.clone();
+    cut[start..start + len].fill(0xff);
+    let err = encode_elf(&cut, None, &EncodeOptions::kernel()).unwrap_err();
+    println!("damaged .debug_info: {errors} of 17 variants rejected; all-0xff: {err}");
+}
