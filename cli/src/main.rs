@@ -8,8 +8,10 @@
 
 mod check;
 mod dump;
+mod encode;
 mod error;
 mod ids;
+mod pahole;
 mod resolve_btfids;
 
 use std::ffi::OsString;
@@ -37,6 +39,11 @@ enum Command {
     Dump(dump::Args),
     /// Check BTF against the rules the kernel's BTF loader enforces
     Check(check::Args),
+    /// Encode an ELF file's DWARF as deduplicated BTF (what `pahole -J` does)
+    Encode(encode::Args),
+    /// pahole's command line for BTF encoding (also: run kbtf through a symlink named `pahole`)
+    #[command(disable_help_flag = true)]
+    Pahole(PaholeArgs),
     /// Resolve .BTF_ids like the kernel's resolve_btfids, with its options (idempotent)
     #[command(name = "resolve_btfids", disable_help_flag = true)]
     ResolveBtfids(resolve_btfids::Args),
@@ -50,16 +57,25 @@ fn main() -> ExitCode {
         .first()
         .and_then(|a| Path::new(a).file_name())
         .map(|n| n.to_string_lossy().into_owned());
-    if invoked_as.as_deref() == Some("resolve_btfids") {
-        return resolve_btfids::main(args.split_off(1));
+    match invoked_as.as_deref() {
+        Some("resolve_btfids") => return resolve_btfids::main(args.split_off(1)),
+        Some("pahole") => return report(pahole::run(args.split_off(1))),
+        _ => {}
     }
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Dump(args) => dump::run(args),
         Command::Check(args) => check::run(args),
+        Command::Encode(args) => encode::run(args),
+        Command::Pahole(args) => pahole::run(args.args),
         Command::ResolveBtfids(args) => return resolve_btfids::main(args.args),
         Command::Ids(args) => ids::run(args),
     };
+    report(result)
+}
+
+/// The exit status of a subcommand's result, printing its error.
+fn report(result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped early (`kbtf dump ... | head`) is not an error.
@@ -69,4 +85,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// pahole's arguments, passed through untouched to its own parser.
+#[derive(clap::Args)]
+struct PaholeArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<OsString>,
 }

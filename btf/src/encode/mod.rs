@@ -401,6 +401,26 @@ fn abbrevs_use_ref_addr(section: &R<'_>, offset: usize) -> bool {
     scan().unwrap_or(false)
 }
 
+/// Encodes and deduplicates, as `pahole -J` does: the `.BTF` pahole 1.24
+/// writes for this file (split over `base` when one is given).
+///
+/// The strings keep the order in which encoding interned them, unused ones
+/// included: pahole's libbpf does not rebuild the string section of BTF it
+/// built itself, and the bytes depend on it.
+pub fn encode_deduped(
+    path: impl AsRef<Path>,
+    base: Option<Arc<Btf>>,
+    opts: &EncodeOptions,
+) -> Result<Btf> {
+    let path = path.as_ref();
+    let mut btf = encode_file(path, base, opts)?;
+    let keep_strings = crate::dedup::DedupOptions {
+        rebuild_strings: false,
+    };
+    crate::dedup::dedup(&mut btf, &keep_strings).map_err(|e| e.in_file(path))?;
+    Ok(btf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

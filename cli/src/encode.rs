@@ -1,0 +1,90 @@
+//! `kbtf encode ELF -o OUT [--base B] [-j N]`: DWARF to deduplicated BTF,
+//! the same engine as the `pahole` front end, in kbtf's own words.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kbtf_btf::encode::{encode_deduped, language_by_name, EncodeOptions, LanguageFilter};
+use kbtf_btf::{atomic, embed, Btf};
+
+use crate::Error;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// ELF file with DWARF: a vmlinux or a module
+    elf: PathBuf,
+    /// Write the raw BTF here; without it, the ELF's .BTF section is replaced in place
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Encode as split BTF over this base (the vmlinux, for a module)
+    #[arg(short, long, value_name = "BASE")]
+    base: Option<PathBuf>,
+    /// Threads decoding DWARF (the output is the same for any number)
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Leave out units in these languages (DW_LANG names, e.g. rust)
+    #[arg(long, value_delimiter = ',', default_value = "rust")]
+    lang_exclude: Vec<String>,
+    /// No FLOAT types: encode floating-point base types as pahole does without --btf_gen_floats
+    #[arg(long)]
+    no_floats: bool,
+    /// Encode no per-CPU variables (VAR and DATASEC)
+    #[arg(long)]
+    skip_vars: bool,
+}
+
+pub fn run(args: Args) -> Result<(), Error> {
+    let mut opts = EncodeOptions::kernel();
+    opts.gen_floats = !args.no_floats;
+    opts.skip_vars = args.skip_vars;
+    opts.languages = LanguageFilter::Exclude(
+        args.lang_exclude
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                language_by_name(l).ok_or_else(|| Error::Usage(format!("unknown language {l:?}")))
+            })
+            .collect::<Result<_, _>>()?,
+    );
+    let job = Job {
+        elf: &args.elf,
+        base: args.base.as_deref(),
+        output: args.output.as_deref(),
+        jobs: args.jobs,
+        opts: &opts,
+    };
+    job.run()
+}
+
+/// One encoding, whichever front end asked for it.
+pub struct Job<'a> {
+    pub elf: &'a Path,
+    pub base: Option<&'a Path>,
+    /// A raw BTF file to write, or `None` to replace the ELF's `.BTF`.
+    pub output: Option<&'a Path>,
+    pub jobs: Option<usize>,
+    pub opts: &'a EncodeOptions,
+}
+
+impl Job<'_> {
+    pub fn run(&self) -> Result<(), Error> {
+        let base = match self.base {
+            Some(path) => Some(Arc::new(Btf::from_file(path)?)),
+            None => None,
+        };
+        let threads = self.jobs.unwrap_or(0);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start {threads} threads: {e}")))?;
+        let btf = pool.install(|| encode_deduped(self.elf, base, self.opts))?;
+        let bytes = btf.to_bytes();
+        match self.output {
+            Some(out) => atomic::write_file_atomic(out, &bytes)?,
+            None => {
+                embed::replace_sections_in_file(self.elf, &[(".BTF", &bytes)])?;
+            }
+        }
+        Ok(())
+    }
+}
