@@ -7,6 +7,8 @@
 //! `--skip_encoding_btf_*` options, clang LTO (merged units), and other
 //! architectures' relocations and byte order.
 
+#![cfg(feature = "dwarf")]
+
 use std::path::Path;
 use std::process::Command;
 

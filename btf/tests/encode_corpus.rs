@@ -3,6 +3,8 @@
 //! libbpf 1.1.2 (`testdata/oracle/btf_dedup.c`), must equal the `.BTF`
 //! Debian shipped, which pahole 1.24 produced, byte for byte.
 
+#![cfg(feature = "dwarf")]
+
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
 

@@ -1,5 +1,7 @@
 //! Bad input to the encoder gives an error naming the file, never a panic.
 
+#![cfg(feature = "dwarf")]
+
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
 

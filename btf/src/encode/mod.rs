@@ -4,7 +4,7 @@
 //! The jobs are kept apart:
 //! * [`reloc`]: relocating the `.debug_*` sections of ET_REL files;
 //! * [`symbols`]: the ELF symbol index (function names, per-CPU variables);
-//! * `walk` (with `die`): the DWARF walk, one `CuModel` per unit;
+//! * `walk` (with `die` and `recode`): the DWARF walk, one `CuModel` per unit;
 //! * `funcs` and `percpu`: which functions and variables are encoded;
 //! * `emit`: the BTF builder, appending CUs in order.
 //!
@@ -17,7 +17,10 @@ mod cu;
 mod die;
 mod emit;
 mod funcs;
+mod lang;
+mod lto;
 mod percpu;
+mod recode;
 pub mod reloc;
 pub mod symbols;
 mod walk;
@@ -27,7 +30,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use gimli::constants as dw;
-use object::read::elf::{ElfFile, ElfFile32, ElfFile64, FileHeader, SectionHeader};
+use object::read::elf::{ElfFile, ElfFile32, ElfFile64, FileHeader};
 use object::{Object, ObjectSection};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -35,76 +38,10 @@ use rustc_hash::FxHashMap;
 use crate::input::FileBytes;
 use crate::{Btf, Endian, Error, Result};
 
+pub use lang::{language_by_name, LanguageFilter};
+
 /// The DWARF reader type: a borrowed, runtime-endian slice.
 pub(crate) type R<'a> = gimli::EndianSlice<'a, gimli::RunTimeEndian>;
-
-/// Which compilation units to encode, by `DW_AT_language` (pahole's
-/// `--lang` / `--lang_exclude`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum LanguageFilter {
-    #[default]
-    All,
-    Only(Vec<u16>),
-    Exclude(Vec<u16>),
-}
-
-impl LanguageFilter {
-    fn accepts(&self, lang: u64) -> bool {
-        match self {
-            LanguageFilter::All => true,
-            LanguageFilter::Only(l) => l.iter().any(|&x| x as u64 == lang),
-            LanguageFilter::Exclude(l) => !l.iter().any(|&x| x as u64 == lang),
-        }
-    }
-}
-
-/// The `DW_LANG_*` code of a language as pahole names it (`"rust"`, `"c11"`,
-/// `"c++"`; case-insensitive).
-pub fn language_by_name(name: &str) -> Option<u16> {
-    const NAMES: &[(&str, gimli::DwLang)] = &[
-        ("ada83", dw::DW_LANG_Ada83),
-        ("ada95", dw::DW_LANG_Ada95),
-        ("bliss", dw::DW_LANG_BLISS),
-        ("c11", dw::DW_LANG_C11),
-        ("c89", dw::DW_LANG_C89),
-        ("c99", dw::DW_LANG_C99),
-        ("c", dw::DW_LANG_C),
-        ("cobol74", dw::DW_LANG_Cobol74),
-        ("cobol85", dw::DW_LANG_Cobol85),
-        ("c++03", dw::DW_LANG_C_plus_plus_03),
-        ("c++11", dw::DW_LANG_C_plus_plus_11),
-        ("c++14", dw::DW_LANG_C_plus_plus_14),
-        ("c++", dw::DW_LANG_C_plus_plus),
-        ("d", dw::DW_LANG_D),
-        ("dylan", dw::DW_LANG_Dylan),
-        ("fortran03", dw::DW_LANG_Fortran03),
-        ("fortran08", dw::DW_LANG_Fortran08),
-        ("fortran77", dw::DW_LANG_Fortran77),
-        ("fortran90", dw::DW_LANG_Fortran90),
-        ("fortran95", dw::DW_LANG_Fortran95),
-        ("go", dw::DW_LANG_Go),
-        ("haskell", dw::DW_LANG_Haskell),
-        ("java", dw::DW_LANG_Java),
-        ("julia", dw::DW_LANG_Julia),
-        ("modula2", dw::DW_LANG_Modula2),
-        ("modula3", dw::DW_LANG_Modula3),
-        ("objc", dw::DW_LANG_ObjC),
-        ("objc++", dw::DW_LANG_ObjC_plus_plus),
-        ("ocaml", dw::DW_LANG_OCaml),
-        ("opencl", dw::DW_LANG_OpenCL),
-        ("pascal83", dw::DW_LANG_Pascal83),
-        ("pli", dw::DW_LANG_PLI),
-        ("python", dw::DW_LANG_Python),
-        ("renderscript", dw::DW_LANG_RenderScript),
-        ("rust", dw::DW_LANG_Rust),
-        ("swift", dw::DW_LANG_Swift),
-        ("upc", dw::DW_LANG_UPC),
-    ];
-    NAMES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|&(_, l)| l.0)
-}
 
 /// What to encode, with pahole's option names in the docs.
 #[derive(Clone, Debug, Default)]
@@ -249,7 +186,7 @@ fn encode<H: FileHeader>(
     while let Some(h) = units.next().map_err(|e| dwarf_error(0, e))? {
         headers.push(h);
     }
-    if merged_dwarf(file, &dwarf, &headers)? {
+    if lto::merged_dwarf(file, &dwarf, &headers) {
         let model = decode_units(&dwarf, &headers, walk_opts)?;
         if let Some(model) = model {
             add_cu(&mut builder, &model, opts, 0)?;
@@ -328,79 +265,6 @@ fn decode_units<'a>(
         .map_err(|what| dwarf_error(unit_offset(&headers[0]), what))
 }
 
-/// pahole merges all units into one when the kernel was built with LTO
-/// (a `Linux` note of type 0x101 that says so) or any unit refers across
-/// units (`DW_FORM_ref_addr`).
-fn merged_dwarf<H: FileHeader>(
-    file: &ElfFile<'_, H>,
-    dwarf: &gimli::Dwarf<R<'_>>,
-    headers: &[gimli::UnitHeader<R<'_>>],
-) -> Result<bool> {
-    use gimli::Section;
-    const LINUX_ELFNOTE_BUILD_LTO: u32 = 0x101;
-    let endian = file.endian();
-    for section in file.elf_section_table().iter() {
-        let Ok(Some(mut notes)) = section.notes(endian, file.data()) else {
-            continue;
-        };
-        while let Ok(Some(note)) = notes.next() {
-            if note.n_type(endian).0 == LINUX_ELFNOTE_BUILD_LTO && note.name() == b"Linux" {
-                let desc = note.desc();
-                if desc.len() >= 4 {
-                    let v = if file.is_little_endian() {
-                        u32::from_le_bytes([desc[0], desc[1], desc[2], desc[3]])
-                    } else {
-                        u32::from_be_bytes([desc[0], desc[1], desc[2], desc[3]])
-                    };
-                    return Ok(v != 0);
-                }
-            }
-        }
-    }
-    let abbrev = dwarf.debug_abbrev.reader();
-    let mut seen = rustc_hash::FxHashSet::default();
-    for h in headers {
-        let offset = h.debug_abbrev_offset().0;
-        if seen.insert(offset) && abbrevs_use_ref_addr(abbrev, offset) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// Whether the abbreviation table at `offset` has an attribute of form
-/// `DW_FORM_ref_addr` (a malformed table counts as not).
-fn abbrevs_use_ref_addr(section: &R<'_>, offset: usize) -> bool {
-    use gimli::Reader;
-    let mut r = *section;
-    if r.skip(offset).is_err() {
-        return false;
-    }
-    let mut scan = || -> gimli::Result<bool> {
-        loop {
-            if r.read_uleb128()? == 0 {
-                return Ok(false);
-            }
-            r.read_uleb128()?; // tag
-            r.read_u8()?; // children
-            loop {
-                let name = r.read_uleb128()?;
-                let form = r.read_uleb128()?;
-                if form == dw::DW_FORM_implicit_const.0 as u64 {
-                    r.read_sleb128()?;
-                }
-                if name == 0 && form == 0 {
-                    break;
-                }
-                if form == dw::DW_FORM_ref_addr.0 as u64 {
-                    return Ok(true);
-                }
-            }
-        }
-    };
-    scan().unwrap_or(false)
-}
-
 /// Encodes and deduplicates, as `pahole -J` does: the `.BTF` pahole 1.24
 /// writes for this file (split over `base` when one is given).
 ///
@@ -419,20 +283,4 @@ pub fn encode_deduped(
     };
     crate::dedup::dedup(&mut btf, &keep_strings).map_err(|e| e.in_file(path))?;
     Ok(btf)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn languages_by_pahole_name() {
-        assert_eq!(language_by_name("Rust"), Some(dw::DW_LANG_Rust.0));
-        assert_eq!(language_by_name("c11"), Some(dw::DW_LANG_C11.0));
-        assert_eq!(language_by_name("klingon"), None);
-        let kernel = EncodeOptions::kernel().languages;
-        assert!(!kernel.accepts(dw::DW_LANG_Rust.0 as u64));
-        assert!(kernel.accepts(dw::DW_LANG_C11.0 as u64));
-        assert!(LanguageFilter::Only(vec![dw::DW_LANG_C.0]).accepts(dw::DW_LANG_C.0 as u64));
-    }
 }

@@ -6,15 +6,14 @@
 //!   union and enum bodies, function bodies, lexical blocks, inline
 //!   expansions, namespaces and function types;
 //! * functions are listed in the same post-order, variables in DIE order;
-//! * references are resolved after the walk ("recoding"): a reference to a
-//!   DIE that is not in the types table becomes `void`.
+//! * references are kept as `.debug_info` offsets and resolved after the
+//!   walk (see `recode`).
 
 use gimli::constants as dw;
 use rustc_hash::FxHashMap;
 
 use super::cu::{
-    CuModel, DeclTag, Enumerator, Function, Member, Name, Param, SmallId, TypeData, TypeEntry,
-    Variable,
+    CuModel, DeclTag, Enumerator, Function, Member, Name, SmallId, TypeData, TypeEntry, Variable,
 };
 use super::die::{Die, Location};
 use super::R;
@@ -38,43 +37,43 @@ pub struct WalkOptions {
 }
 
 /// A reference still to be recoded: a `.debug_info` offset or void.
-type Ref = Option<u64>;
+pub(super) type Ref = Option<u64>;
 
 /// A formal parameter as read, before recoding.
-struct RawParam<'a> {
-    name: Name<'a>,
-    type_ref: Ref,
-    origin: Ref,
+pub(super) struct RawParam<'a> {
+    pub(super) name: Name<'a>,
+    pub(super) type_ref: Ref,
+    pub(super) origin: Ref,
 }
 
 /// A bitfield member whose bit offset depends on the size of its type.
-struct PendingBitfield {
-    type_index: usize,
-    member_index: usize,
-    byte_offset: u32,
-    dw_bit_offset: u64,
-    byte_size: u64,
+pub(super) struct PendingBitfield {
+    pub(super) type_index: usize,
+    pub(super) member_index: usize,
+    pub(super) byte_offset: u32,
+    pub(super) dw_bit_offset: u64,
+    pub(super) byte_size: u64,
 }
 
 /// A function as read, before recoding.
-struct RawFunction<'a> {
-    func: Function<'a>,
-    type_ref: Ref,
-    origin: Ref,
-    spec: Ref,
-    params: Vec<RawParam<'a>>,
+pub(super) struct RawFunction<'a> {
+    pub(super) func: Function<'a>,
+    pub(super) type_ref: Ref,
+    pub(super) origin: Ref,
+    pub(super) spec: Ref,
+    pub(super) params: Vec<RawParam<'a>>,
 }
 
 /// A variable as read, before recoding.
-struct RawVariable<'a> {
-    var: Variable<'a>,
-    type_ref: Ref,
-    spec: Ref,
+pub(super) struct RawVariable<'a> {
+    pub(super) var: Variable<'a>,
+    pub(super) type_ref: Ref,
+    pub(super) spec: Ref,
 }
 
 /// What a name in pahole's `hash_tags` refers to.
 #[derive(Clone, Copy)]
-enum Tag {
+pub(super) enum Tag {
     /// A parameter: index into `Walker::params`.
     Param(usize),
     Function(usize),
@@ -83,26 +82,26 @@ enum Tag {
 
 /// One walk over one unit (or several, for merged LTO DWARF).
 pub struct Walker<'a, 'u> {
-    dwarf: &'u gimli::Dwarf<R<'a>>,
-    unit: &'u gimli::Unit<R<'a>>,
-    opts: WalkOptions,
-    model: CuModel<'a>,
+    pub(super) dwarf: &'u gimli::Dwarf<R<'a>>,
+    pub(super) unit: &'u gimli::Unit<R<'a>>,
+    pub(super) opts: WalkOptions,
+    pub(super) model: CuModel<'a>,
     /// `DW_AT_type` of each entry of `model.types`, and of its members or params.
-    type_refs: Vec<Ref>,
-    member_refs: Vec<Vec<Ref>>,
+    pub(super) type_refs: Vec<Ref>,
+    pub(super) member_refs: Vec<Vec<Ref>>,
     /// Pointer index -> its type tags, innermost last (pahole's `tags` list).
-    ptr_tags: Vec<(usize, Vec<usize>)>,
-    proto_params: FxHashMap<usize, Vec<RawParam<'a>>>,
-    bitfields: Vec<PendingBitfield>,
+    pub(super) ptr_tags: Vec<(usize, Vec<usize>)>,
+    pub(super) proto_params: FxHashMap<usize, Vec<RawParam<'a>>>,
+    pub(super) bitfields: Vec<PendingBitfield>,
     /// Every parameter DIE: name and type, for abstract origins.
-    params: Vec<(Name<'a>, Ref)>,
-    functions: Vec<RawFunction<'a>>,
-    variables: Vec<RawVariable<'a>>,
+    pub(super) params: Vec<(Name<'a>, Ref)>,
+    pub(super) functions: Vec<RawFunction<'a>>,
+    pub(super) variables: Vec<RawVariable<'a>>,
     /// pahole's `hash_types` and `hash_tags`.
-    type_ids: FxHashMap<u64, SmallId>,
-    tags: FxHashMap<u64, Tag>,
-    language_set: bool,
-    depth: u32,
+    pub(super) type_ids: FxHashMap<u64, SmallId>,
+    pub(super) tags: FxHashMap<u64, Tag>,
+    pub(super) language_set: bool,
+    pub(super) depth: u32,
 }
 
 type Node<'abbrev, 'me, 'a> = gimli::EntriesTreeNode<'abbrev, 'me, R<'a>>;
@@ -652,187 +651,6 @@ impl<'a, 'u> Walker<'a, 'u> {
             }
         }
         Ok(())
-    }
-
-    fn resolve(&self, r: Ref) -> SmallId {
-        r.and_then(|off| self.type_ids.get(&off).copied())
-            .unwrap_or(0)
-    }
-
-    /// Recodes references to small ids and computes bitfield offsets
-    /// (pahole's `cu__recode_dwarf_types`, `cu__resolve_func_ret_types`
-    /// and `class_member__cache_byte_size`).
-    pub fn finish(mut self) -> Result<CuModel<'a>, String> {
-        // The types table.
-        for i in 0..self.model.types.len() {
-            let target = self.resolve(self.type_refs[i]);
-            let member_refs = std::mem::take(&mut self.member_refs[i]);
-            let member_ids: Vec<SmallId> = member_refs.iter().map(|&r| self.resolve(r)).collect();
-            let proto = self.proto_params.remove(&i);
-            let proto = proto.map(|ps| {
-                ps.iter()
-                    .map(|p| self.recode_param(p, |_, ty| ty))
-                    .collect::<Vec<_>>()
-            });
-            let t = &mut self.model.types[i];
-            t.target = target;
-            match &mut t.data {
-                TypeData::Composite { members, .. } => {
-                    for (m, id) in members.iter_mut().zip(member_ids) {
-                        m.ty = id;
-                    }
-                }
-                TypeData::FuncProto { params, .. } => *params = proto.unwrap_or_default(),
-                _ => {}
-            }
-        }
-        for (ptr, tags) in std::mem::take(&mut self.ptr_tags) {
-            let pointee = self.model.types[ptr].target;
-            let mut prev = ptr;
-            for &t in &tags {
-                self.model.types[prev].target = t as SmallId + 1;
-                prev = t;
-            }
-            self.model.types[prev].target = pointee;
-        }
-        // The tags table: parameters and variables get their own types.
-        let param_types: Vec<SmallId> = self.params.iter().map(|&(_, r)| self.resolve(r)).collect();
-        let var_types: Vec<SmallId> = self
-            .variables
-            .iter()
-            .map(|v| self.resolve(v.type_ref))
-            .collect();
-        // The functions table.
-        let mut functions: Vec<Function<'a>> = Vec::with_capacity(self.functions.len());
-        for f in &self.functions {
-            let mut func = f.func.clone();
-            if func.name.is_none() {
-                let from = [f.origin, f.spec].into_iter().flatten().find_map(|o| {
-                    match self.tags.get(&o) {
-                        Some(Tag::Function(j)) => Some(*j),
-                        _ => None,
-                    }
-                });
-                if let Some(j) = from {
-                    func.name = self.functions[j].func.name;
-                }
-            }
-            func.ret = self.resolve(f.type_ref);
-            func.params = f
-                .params
-                .iter()
-                .map(|p| {
-                    self.recode_param(p, |pi, ty| match pi {
-                        Some(pi) => param_types[pi],
-                        None => ty,
-                    })
-                })
-                .collect();
-            functions.push(func);
-        }
-        for (i, f) in self.functions.iter().enumerate() {
-            if functions[i].ret != 0 || f.origin.is_none() {
-                continue;
-            }
-            let origin = f.origin.and_then(|o| match self.tags.get(&o) {
-                Some(Tag::Function(j)) => Some(*j),
-                _ => None,
-            });
-            match origin {
-                Some(j) => functions[i].ret = functions[j].ret,
-                None => {
-                    return Err(format!(
-                        "DIE {:#x}: abstract origin {:#x} of a subprogram not found",
-                        f.func.die_offset,
-                        f.origin.unwrap_or(0)
-                    ))
-                }
-            }
-        }
-        let mut variables = Vec::with_capacity(self.variables.len());
-        for (i, v) in self.variables.iter().enumerate() {
-            let mut var = v.var.clone();
-            var.ty = var_types[i];
-            // pahole encodes a definition through its declaration: type,
-            // linkage and decl tags come from there.
-            if let Some(Tag::Variable(j)) = v.spec.and_then(|s| self.tags.get(&s)) {
-                let decl = &self.variables[*j].var;
-                var.has_spec = true;
-                var.ty = var_types[*j];
-                var.external = decl.external;
-                var.annots = decl.annots.clone();
-            }
-            variables.push(var);
-        }
-        self.model.functions = functions;
-        self.model.variables = variables;
-        for b in std::mem::take(&mut self.bitfields) {
-            self.place_bitfield(&b);
-        }
-        Ok(self.model)
-    }
-
-    /// A parameter's name and type; one without `DW_AT_type` takes both
-    /// from its abstract origin. `origin_type` picks the origin's type
-    /// (given its index in `params`) as the current recoding stage knows it.
-    fn recode_param(
-        &self,
-        p: &RawParam<'a>,
-        origin_type: impl Fn(Option<usize>, SmallId) -> SmallId,
-    ) -> Param<'a> {
-        if p.type_ref.is_some() {
-            return Param {
-                name: p.name,
-                ty: self.resolve(p.type_ref),
-            };
-        }
-        let Some(origin) = p.origin else {
-            return Param {
-                name: p.name,
-                ty: 0,
-            };
-        };
-        match self.tags.get(&origin) {
-            Some(Tag::Param(j)) => Param {
-                name: self.params[*j].0,
-                ty: origin_type(Some(*j), 0),
-            },
-            _ => Param {
-                name: p.name,
-                ty: 0,
-            },
-        }
-    }
-
-    /// pahole's `class_member__cache_byte_size` for a DWARF 4 bitfield
-    /// (`DW_AT_bit_offset`, counted from the storage unit's most significant bit).
-    fn place_bitfield(&mut self, b: &PendingBitfield) {
-        let TypeData::Composite { members, .. } = &self.model.types[b.type_index].data else {
-            return;
-        };
-        let member = &members[b.member_index];
-        let mut byte_size = b.byte_size;
-        if byte_size == 0 {
-            let ty = self.model.strip_typedefs_and_modifiers(member.ty);
-            byte_size = self.model.type_size(ty);
-        }
-        if byte_size == 0 {
-            return;
-        }
-        let bit_size = (byte_size as u32).wrapping_mul(8);
-        // pahole keeps this in an int8_t.
-        let mut bitfield_offset = b.dw_bit_offset as i8;
-        if self.opts.little_endian {
-            bitfield_offset =
-                (bit_size as i64 - bitfield_offset as i64 - member.bitfield_size as i64) as i8;
-        }
-        let bit_offset = b
-            .byte_offset
-            .wrapping_mul(8)
-            .wrapping_add(bitfield_offset as i32 as u32);
-        if let TypeData::Composite { members, .. } = &mut self.model.types[b.type_index].data {
-            members[b.member_index].bit_offset = bit_offset;
-        }
     }
 }
 
