@@ -12,7 +12,22 @@ use rustc_hash::FxBuildHasher;
 #[derive(Default)]
 pub struct StringTable {
     bytes: Vec<u8>,
-    index: OnceLock<HashTable<u32>>,
+    index: OnceLock<HashTable<Entry>>,
+}
+
+/// An indexed string: where it starts, how long it is and its hash, so
+/// that neither a lookup nor a table resize has to scan for the NUL.
+#[derive(Copy, Clone)]
+struct Entry {
+    hash: u64,
+    off: u32,
+    len: u32,
+}
+
+impl Entry {
+    fn is(&self, bytes: &[u8], s: &[u8]) -> bool {
+        self.len as usize == s.len() && &bytes[self.off as usize..][..s.len()] == s
+    }
 }
 
 impl Clone for StringTable {
@@ -62,36 +77,40 @@ impl StringTable {
     /// The string starting at `off`, without its NUL.
     pub fn get(&self, off: u32) -> Option<&[u8]> {
         let tail = self.bytes.get(off as usize..)?;
-        let end = tail.iter().position(|&b| b == 0)?;
+        let end = memchr_nul(tail)?;
         Some(&tail[..end])
     }
 
     /// Offsets at which a string starts, in order (every string, not every suffix).
     pub fn offsets(&self) -> impl Iterator<Item = u32> + '_ {
+        self.strings().map(|(off, _)| off)
+    }
+
+    /// Every string with its offset, in order.
+    fn strings(&self) -> impl Iterator<Item = (u32, &[u8])> + '_ {
         let mut at = 0usize;
         std::iter::from_fn(move || {
-            if at >= self.bytes.len() {
-                return None;
-            }
+            let tail = self.bytes.get(at..).filter(|t| !t.is_empty())?;
+            let len = memchr_nul(tail).unwrap_or(tail.len());
             let start = at;
-            let len = self.bytes[at..]
-                .iter()
-                .position(|&b| b == 0)
-                .unwrap_or(self.bytes.len() - at);
             at += len + 1;
-            Some(start as u32)
+            Some((start as u32, &tail[..len]))
         })
     }
 
-    fn index(&self) -> &HashTable<u32> {
+    fn index(&self) -> &HashTable<Entry> {
         self.index.get_or_init(|| {
             let mut table = HashTable::new();
-            for off in self.offsets() {
-                let s = self.get(off).unwrap_or_default();
+            for (off, s) in self.strings() {
                 let h = hash(s);
                 // Keep the first occurrence: that is where lookups should land.
-                if table.find(h, |&o| self.get(o) == Some(s)).is_none() {
-                    table.insert_unique(h, off, |&o| hash(self.get(o).unwrap_or_default()));
+                if table.find(h, |e: &Entry| e.is(&self.bytes, s)).is_none() {
+                    let entry = Entry {
+                        hash: h,
+                        off,
+                        len: s.len() as u32,
+                    };
+                    table.insert_unique(h, entry, |e| e.hash);
                 }
             }
             table
@@ -100,32 +119,40 @@ impl StringTable {
 
     /// The offset of a string equal to `s`, if the table has one.
     pub fn find(&self, s: &[u8]) -> Option<u32> {
+        self.find_hashed(s, hash(s))
+    }
+
+    fn find_hashed(&self, s: &[u8], h: u64) -> Option<u32> {
         self.index()
-            .find(hash(s), |&o| self.get(o) == Some(s))
-            .copied()
+            .find(h, |e| e.is(&self.bytes, s))
+            .map(|e| e.off)
     }
 
     /// The offset of `s`, appending it if it is new. `s` must not contain NUL.
     pub fn intern(&mut self, s: &[u8]) -> u32 {
         debug_assert!(!s.contains(&0));
-        if let Some(off) = self.find(s) {
+        let h = hash(s);
+        if let Some(off) = self.find_hashed(s, h) {
             return off;
         }
         let off = self.bytes.len() as u32;
         self.bytes.extend_from_slice(s);
         self.bytes.push(0);
-        let h = hash(s);
-        let bytes = &self.bytes;
-        let get = |o: u32| {
-            let tail = &bytes[o as usize..];
-            &tail[..tail.iter().position(|&b| b == 0).unwrap_or(tail.len())]
+        let entry = Entry {
+            hash: h,
+            off,
+            len: s.len() as u32,
         };
         self.index
             .get_mut()
             .expect("index built by find")
-            .insert_unique(h, off, |&o| hash(get(o)));
+            .insert_unique(h, entry, |e| e.hash);
         off
     }
+}
+
+fn memchr_nul(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == 0)
 }
 
 #[cfg(test)]
