@@ -59,6 +59,9 @@ fn seeds_read_as_bpftool_reads_them() {
         if name == "kinds-layout.btf" {
             continue; // libbpf 1.1 has no kind layout: checked below
         }
+        if name.starts_with("compressed-") {
+            continue; // libbpf 1.1 does not inflate .BTF: tests/compressed_btf.rs
+        }
         let base = if name.starts_with("module-") {
             let Some(vmlinux) = &vmlinux else { continue };
             Some(vmlinux)
