@@ -6,8 +6,11 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+use std::borrow::Cow;
+use std::io::Read;
+
 use memmap2::Mmap;
-use object::{Object, ObjectSection};
+use object::{CompressionFormat, Object, ObjectSection};
 
 use crate::{Btf, Error, Result};
 
@@ -49,13 +52,54 @@ pub fn is_elf(bytes: &[u8]) -> bool {
 }
 
 /// The BTF blob in `bytes`: the bytes themselves, or an ELF file's `.BTF` section.
-pub fn btf_blob(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+pub fn btf_blob(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
     if !is_elf(bytes) {
         return Ok(bytes.into());
     }
     let elf = object::File::parse(bytes)?;
     let section = elf.section_by_name(".BTF").ok_or(Error::NoBtfSection)?;
-    Ok(section.uncompressed_data()?)
+    section_data(&section)
+}
+
+/// A section's bytes, inflated if it is compressed (`SHF_COMPRESSED`).
+///
+/// Use this rather than object's `uncompressed_data`: that zero-fills the
+/// size the compression header claims before inflating, so a file of a few
+/// KB claiming a gigabyte section made kbtf commit a gigabyte (found by the
+/// `elf` fuzz target). Here memory grows only with what the stream holds.
+pub fn section_data<'data>(section: &impl ObjectSection<'data>) -> Result<Cow<'data, [u8]>> {
+    let name = section.name().unwrap_or("?").to_owned();
+    let bad = |what: String| Error::Elf(format!("compressed section {name}: {what}"));
+    let compressed = section.compressed_data()?;
+    let claimed = compressed.uncompressed_size;
+    let data = compressed.data;
+    let mut out = Vec::new();
+    // One byte past the claim shows a stream longer than its header says.
+    let limit = claimed.saturating_add(1);
+    let read = match compressed.format {
+        CompressionFormat::None => return Ok(data.into()),
+        CompressionFormat::Zlib => flate2::read::ZlibDecoder::new(data)
+            .take(limit)
+            .read_to_end(&mut out),
+        CompressionFormat::Zstandard => ruzstd::decoding::StreamingDecoder::new(data)
+            .map_err(|e| bad(format!("bad zstd frame: {e}")))?
+            .take(limit)
+            .read_to_end(&mut out),
+        other => return Err(bad(format!("unsupported compression {other:?}"))),
+    };
+    read.map_err(|e| bad(e.to_string()))?;
+    if out.len() as u64 != claimed {
+        return Err(bad(format!(
+            "its header says {claimed} bytes, the data inflates to {}{}",
+            out.len(),
+            if out.len() as u64 > claimed {
+                " or more"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(out.into())
 }
 
 impl Btf {
