@@ -193,18 +193,28 @@ fn encode<H: FileHeader>(
         }
         return builder.finish();
     }
-    // Decode a few units per thread at a time: bounded memory, any thread count.
+    // Decode a few units per thread at a time (bounded memory), and decode
+    // the next batch while this one is added to the BTF: adding is serial,
+    // in unit order, so the output is the same for any thread count.
     let chunk = rayon::current_num_threads().max(1) * 4;
-    for batch in headers.chunks(chunk) {
-        let models: Vec<Result<Option<cu::CuModel<'_>>>> = batch
-            .par_iter()
-            .map(|h| decode_units(&dwarf, std::slice::from_ref(h), walk_opts))
-            .collect();
-        for (h, model) in batch.iter().zip(models) {
-            if let Some(model) = model? {
-                add_cu(&mut builder, &model, opts, unit_offset(h))?;
-            }
-        }
+    let decode = |batch| decode_batch(&dwarf, batch, walk_opts);
+    let mut batches = headers.chunks(chunk);
+    let mut pending = batches.next().map(|b| (b, decode(b)));
+    while let Some((batch, models)) = pending.take() {
+        let next = batches.next();
+        let (added, decoded) = rayon::join(
+            || -> Result<()> {
+                for (h, model) in batch.iter().zip(models) {
+                    if let Some(model) = model? {
+                        add_cu(&mut builder, &model, opts, unit_offset(h))?;
+                    }
+                }
+                Ok(())
+            },
+            || next.map(|b| (b, decode(b))),
+        );
+        added?;
+        pending = decoded;
     }
     builder.finish()
 }
@@ -228,6 +238,18 @@ fn add_cu(
             format_args!("{} (in the unit at {unit:#x})", e.what),
         )
     })
+}
+
+/// Decodes each unit of `batch` on its own, in parallel.
+fn decode_batch<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    batch: &[gimli::UnitHeader<R<'a>>],
+    opts: walk::WalkOptions,
+) -> Vec<Result<Option<cu::CuModel<'a>>>> {
+    batch
+        .par_iter()
+        .map(|h| decode_units(dwarf, std::slice::from_ref(h), opts))
+        .collect()
 }
 
 /// Walks `headers` into one model (one unit, or all of them when merged).
