@@ -6,9 +6,10 @@
 # Each starts from the modules with their .BTF removed (objcopy), .BTF_ids as shipped.
 # Usage: gen_batch.sh KBTF [CORPUS_DIR]
 set -eu
+# (a module that fails fails the script.)
 KBTF=$(readlink -f "$1")
 CORPUS=${2:-${KBTF_CORPUS_DIR:-$HOME/.cache/kbtf/corpus}}
-RESOLVE_BTFIDS=${RESOLVE_BTFIDS:-/usr/lib/linux-kbuild-6.12/tools/bpf/resolve_btfids/resolve_btfids}
+RESOLVE_BTFIDS=${RESOLVE_BTFIDS:-/usr/lib/linux-kbuild-6.12.117+deb12/tools/bpf/resolve_btfids/resolve_btfids}
 NPROC=$(nproc)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -9,7 +9,8 @@
 //! - Without it, the one ELF is a vmlinux, left as it is: `ELF.btf.o` and
 //!   `ELF.BTF_ids` are written for link-vmlinux.sh.
 //!
-//! The encoding follows `PAHOLE_FLAGS` and the resolving `RESOLVE_BTFIDS_FLAGS`
+//! The encoding follows `PAHOLE_FLAGS` (and for modules `MODULE_PAHOLE_FLAGS`,
+//! as 6.12's Makefile.modfinal adds) and the resolving `RESOLVE_BTFIDS_FLAGS`
 //! from the environment, as gen-btf.sh passes them; without `PAHOLE_FLAGS`
 //! the encoding is what Linux 6.x asks of pahole 1.24.
 
@@ -84,9 +85,15 @@ pub fn run(args: Args) -> Result<(), Error> {
 
 /// gen-btf.sh's environment and kbtf's options.
 fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
+    let module_flags = match args.btf_base {
+        Some(_) => std::env::var("MODULE_PAHOLE_FLAGS").unwrap_or_default(),
+        None => String::new(),
+    };
     let encode = match std::env::var("PAHOLE_FLAGS") {
         Ok(flags) => {
-            let argv = std::iter::once("-J").chain(flags.split_whitespace());
+            let argv = std::iter::once("-J")
+                .chain(flags.split_whitespace())
+                .chain(module_flags.split_whitespace());
             let parsed = crate::pahole::parse(argv.map(OsString::from))
                 .map_err(|e| Error::Usage(format!("PAHOLE_FLAGS: {e}")))?;
             if let Some(f) = parsed.file.or(parsed.base).or(parsed.detached) {
@@ -203,7 +210,10 @@ fn batch(args: &Args, base: &Arc<Btf>, opts: &GenOptions) -> Vec<Failure> {
     // MAKEFLAGS names are still the ones make passed.
     let client = unsafe { jobserver::Client::from_env() };
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = args.jobs.unwrap_or(cpus).clamp(1, args.files.len());
+    // Under make without -j (no jobserver), one module at a time, as make would.
+    let under_serial_make = client.is_none() && std::env::var_os("MAKEFLAGS").is_some();
+    let default = if under_serial_make { 1 } else { cpus };
+    let workers = args.jobs.unwrap_or(default).clamp(1, args.files.len());
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(args.files.len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(
