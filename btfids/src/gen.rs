@@ -12,6 +12,20 @@
 //!   the `.btf.o` that link-vmlinux.sh links in and the resolved `.BTF_ids`
 //!   that it patches into the final image.
 //!
+//! ```no_run
+//! use std::sync::Arc;
+//! use kbtf_btf::Btf;
+//! use kbtf_btfids::gen::{gen_module, GenOptions};
+//!
+//! let base = Arc::new(Btf::from_file("vmlinux")?);
+//! let ko = std::fs::read("nf_conntrack.ko")?;
+//! let out = gen_module(&ko, base, &GenOptions::kernel())?;
+//! if out.changed {
+//!     kbtf_btf::atomic::write_file_atomic("nf_conntrack.ko".as_ref(), &out.bytes)?;
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! This lives in kbtf-btfids (behind its `gen` feature, which turns on
 //! kbtf-btf's DWARF encoder) because it is the one place that needs both
 //! halves: kbtf-btf knows nothing of `.BTF_ids`, and BPF tooling that only
@@ -35,6 +49,16 @@ pub struct GenOptions {
     pub encode: EncodeOptions,
     /// `--fatal_warnings`: unresolved symbols fail the run.
     pub fatal_warnings: bool,
+}
+
+impl GenOptions {
+    /// What Linux 6.x asks of pahole 1.24 and resolve_btfids.
+    pub fn kernel() -> GenOptions {
+        GenOptions {
+            encode: EncodeOptions::kernel(),
+            fatal_warnings: false,
+        }
+    }
 }
 
 /// A module processed: its new bytes, and what resolving had to say.
@@ -129,9 +153,13 @@ pub fn gen_module(elf: &[u8], base: Arc<Btf>, opts: &GenOptions) -> Result<Modul
         Some((ids, outcome)) => (outcome.apply(&ids), outcome.warnings, outcome.notes),
         None => (elf.to_vec(), Vec::new(), Vec::new()),
     };
-    // Resolving only rewrote bytes in place, so `.BTF` goes into the same layout.
-    let bytes =
-        set_sections(&with_ids, &[(".BTF", &blob)]).map_err(|e| step("writing .BTF")(e.into()))?;
+    // pahole adds no .BTF for a module without types of its own (no DWARF).
+    let bytes = if btf.own_ids().len() == 0 && old_btf.is_none() {
+        with_ids
+    } else {
+        // Resolving only rewrote bytes in place, so `.BTF` goes into the same layout.
+        set_sections(&with_ids, &[(".BTF", &blob)]).map_err(|e| step("writing .BTF")(e.into()))?
+    };
     Ok(ModuleOutput {
         changed: bytes != elf,
         bytes,
