@@ -175,3 +175,53 @@ fn vmlinux_gets_a_linkable_btf_o_and_its_shipped_ids() {
     );
     println!("vmlinux: .btf.o links and holds the shipped .BTF; .BTF_ids as shipped");
 }
+
+/// Under make: with `-j2` kbtf takes tokens from make's jobserver for its
+/// second worker (a recipe marked `+`), without `-j` it runs one module at
+/// a time; either way the modules get their shipped sections.
+#[test]
+fn batch_under_make_with_and_without_a_jobserver() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shipped: Vec<PathBuf> = corpus.modules().into_iter().step_by(40).collect();
+    std::fs::write(
+        dir.path().join("Makefile"),
+        format!(
+            "all:\n\t+{KBTF} gen --btf_base {} $(KOS)\n",
+            corpus.vmlinux().display()
+        ),
+    )
+    .unwrap();
+    for jobs in [&["-j2"][..], &[]] {
+        let names: Vec<String> = shipped
+            .iter()
+            .enumerate()
+            .map(|(i, ko)| {
+                let name = format!("{i:02}.ko");
+                run(Command::new("objcopy")
+                    .args(["--remove-section", ".BTF"])
+                    .arg(ko)
+                    .arg(dir.path().join(&name)));
+                name
+            })
+            .collect();
+        run(Command::new("make")
+            .current_dir(dir.path())
+            .args(jobs)
+            .arg(format!("KOS={}", names.join(" ")))
+            .env_remove("MAKEFLAGS"));
+        for (ko, name) in shipped.iter().zip(&names) {
+            let old = std::fs::read(ko).unwrap();
+            let new = std::fs::read(dir.path().join(name)).unwrap();
+            for s in [".BTF", ".BTF_ids"] {
+                assert!(
+                    section(&new, s) == section(&old, s),
+                    "make {jobs:?}: {s} of {name}"
+                );
+            }
+        }
+    }
+    println!("{} modules under make -j2 and make", shipped.len());
+}
