@@ -6,9 +6,12 @@
 //!   sample, modinfo reads them; a second batch run changes no byte;
 //! - the vmlinux: the file is left alone, `vmlinux.btf.o` is accepted by
 //!   `ld -r` and holds the shipped `.BTF`, `vmlinux.BTF_ids` is the shipped
-//!   section.
+//!   section;
+//! - the modules with `.BTF_ids` as shipped (upstream-processed, `.BTF` in
+//!   place): sections kept, stale symbols moved, a rerun changes nothing;
+//! - a batch under `make -j2` (jobserver) and under `make`.
 //!
-//! Needs: binutils, kmod.
+//! Needs: binutils, kmod, make.
 
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
@@ -224,4 +227,56 @@ fn batch_under_make_with_and_without_a_jobserver() {
         }
     }
     println!("{} modules under make -j2 and make", shipped.len());
+}
+
+/// Modules as upstream's tools left them (their `.BTF` in place, sorted
+/// sets whose symbols point at other entries): `kbtf gen` keeps the shipped
+/// sections, moves the symbols to their own entries, and a rerun changes nothing.
+#[test]
+fn modules_processed_upstream_keep_their_sections() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shipped: Vec<PathBuf> = corpus
+        .modules()
+        .into_par_iter()
+        .filter(|ko| section(&std::fs::read(ko).unwrap(), ".BTF_ids").is_some())
+        .collect();
+    let copies: Vec<PathBuf> = shipped
+        .iter()
+        .map(|ko| {
+            let copy = dir.path().join(ko.file_name().unwrap());
+            std::fs::copy(ko, &copy).unwrap();
+            copy
+        })
+        .collect();
+    let gen = || {
+        run(Command::new(KBTF)
+            .args(["gen", "--btf_base"])
+            .arg(corpus.vmlinux())
+            .args(&copies));
+    };
+    gen();
+    let mut moved = 0;
+    for (ko, copy) in shipped.iter().zip(&copies) {
+        let old = std::fs::read(ko).unwrap();
+        let new = std::fs::read(copy).unwrap();
+        for s in [".BTF", ".BTF_ids"] {
+            assert!(
+                section(&new, s) == section(&old, s),
+                "{}: {s}",
+                ko.display()
+            );
+        }
+        moved += usize::from(new != old);
+    }
+    let once: Vec<u64> = copies.iter().map(|c| digest(c)).collect();
+    gen();
+    let twice: Vec<u64> = copies.iter().map(|c| digest(c)).collect();
+    assert_eq!(once, twice, "a second gen changed a file");
+    println!(
+        "{} modules with .BTF_ids as shipped: sections kept, {moved} had stale symbols moved",
+        shipped.len()
+    );
 }
