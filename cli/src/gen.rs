@@ -33,7 +33,8 @@ pub struct Args {
     /// The vmlinux whose BTF the modules' split BTF refers to: module mode
     #[arg(long = "btf_base", visible_alias = "btf-base", value_name = "VMLINUX")]
     btf_base: Option<PathBuf>,
-    /// Threads (default: one per CPU; under make, as many as its jobserver grants)
+    /// Modules at once (default: one per CPU, within what make's jobserver grants;
+    /// one under make without -j); for a single file, its encoding threads
     #[arg(short, long, value_name = "N")]
     jobs: Option<usize>,
     /// Turn unresolved .BTF_ids symbols into errors (resolve_btfids --fatal_warnings)

@@ -8,8 +8,9 @@
 //! - built with upstream's resolve_btfids (linux-kbuild-6.12.117+deb12),
 //!   whose second run gets it wrong, and whose output kbtf repairs.
 //!
-//! And kbtf in kbuild's place (as PAHOLE and RESOLVE_BTFIDS, and `kbtf gen`
-//! on the linked module) gives the sections Debian's tools give.
+//! And kbtf in kbuild's place (as PAHOLE and RESOLVE_BTFIDS, as the
+//! `cmd_btf_ko` of Makefile.modfinal, and `kbtf gen` on the linked module)
+//! gives the sections Debian's tools give.
 //!
 //! Needs: linux-headers-6.12.117+deb12-cloud-amd64, make, gcc, dwarves (pahole), bpftool.
 
@@ -312,7 +313,8 @@ fn gen(base: &Path, ko: &Path) {
 }
 
 /// kbtf in kbuild's place: as PAHOLE and RESOLVE_BTFIDS (through symlinks
-/// of those names), and as `kbtf gen` on the module kbuild linked, give the
+/// of those names), as kbuild's BTF step (`cmd_btf_ko` set on make's command
+/// line to `kbtf gen`), and as `kbtf gen` on the module kbuild linked, give the
 /// `.BTF` and `.BTF_ids` that Debian's pahole 1.24 and resolve_btfids give.
 /// `kbtf gen` again changes no byte, and after the base changed, it gives
 /// what it gives on the freshly linked module with that base.
@@ -345,6 +347,16 @@ fn kbtf_in_kbuild_matches_debian_tools() {
         ],
     );
     same_sections(&kbtf, &debian, "kbtf as PAHOLE and RESOLVE_BTFIDS");
+
+    // Makefile.modfinal's BTF step as docs/kbuild.md has it: one kbtf gen.
+    let in_kbuild = build_with(
+        &tmp.path().join("gen"),
+        &[format!(
+            "cmd_btf_ko={} gen --btf_base vmlinux $@",
+            env!("CARGO_BIN_EXE_kbtf")
+        )],
+    );
+    same_sections(&in_kbuild, &debian, "kbtf gen as kbuild's BTF step");
 
     // The module as linked: kbuild's BTF step does nothing.
     let truth = Path::new("/bin/true");
