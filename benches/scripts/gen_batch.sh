@@ -26,6 +26,7 @@ done < "$CORPUS/modules.list"
 echo "modules: $i, CPUs: $NPROC"
 
 now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 t0=$(now)
 find "$WORK/upstream" -name '*.ko' -print0 | sort -z |
 	xargs -0 -n 1 -P "$NPROC" sh -c '
@@ -36,9 +37,9 @@ t1=$(now)
 t2=$(now)
 "$KBTF" gen --no-progress --btf_base "$VMLINUX" "$WORK"/kbtf/*.ko
 t3=$(now)
-echo "upstream pahole + resolve_btfids, -P$NPROC: $(echo "$t1 - $t0" | bc) s"
-echo "kbtf gen (batch, first run):          $(echo "$t2 - $t1" | bc) s"
-echo "kbtf gen (batch, second run):         $(echo "$t3 - $t2" | bc) s"
+echo "upstream pahole + resolve_btfids, -P$NPROC: $(secs "$t0" "$t1") s"
+echo "kbtf gen (batch, first run):          $(secs "$t1" "$t2") s"
+echo "kbtf gen (batch, second run):         $(secs "$t2" "$t3") s"
 # Both made a .BTF for every module.
 for d in upstream kbtf; do
 	n=0
