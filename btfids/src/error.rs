@@ -45,6 +45,13 @@ pub enum Error {
     Moves(String),
     #[error("{0} warning(s) and --fatal_warnings given")]
     FatalWarnings(usize),
+    /// What [`gen`](crate::gen) was doing: encoding, resolving, writing.
+    #[error("{step}: {source}")]
+    Step {
+        step: &'static str,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -29,6 +29,8 @@
 
 pub mod elf;
 mod error;
+#[cfg(feature = "gen")]
+pub mod gen;
 pub mod kfunc;
 pub mod layout;
 pub mod list;

@@ -10,6 +10,7 @@ mod check;
 mod dump;
 mod encode;
 mod error;
+mod gen;
 mod ids;
 mod pahole;
 mod resolve_btfids;
@@ -47,6 +48,8 @@ enum Command {
     /// Resolve .BTF_ids like the kernel's resolve_btfids, with its options (idempotent)
     #[command(name = "resolve_btfids", disable_help_flag = true)]
     ResolveBtfids(resolve_btfids::Args),
+    /// gen-btf.sh in one process: encode, resolve .BTF_ids, embed (atomic, idempotent; many modules in parallel)
+    Gen(gen::Args),
     /// List the BTF_ID symbols of an ELF file: set, id, resolved id, kfunc flags
     Ids(ids::Args),
 }
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Pahole(args) => pahole::run(args.args),
         Command::ResolveBtfids(args) => return resolve_btfids::main(args.args),
         Command::Ids(args) => ids::run(args),
+        Command::Gen(args) => gen::run(args),
     };
     report(result)
 }

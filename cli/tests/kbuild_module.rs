@@ -8,6 +8,10 @@
 //! - built with upstream's resolve_btfids (linux-kbuild-6.12.117+deb12),
 //!   whose second run gets it wrong, and whose output kbtf repairs.
 //!
+//! And kbtf in kbuild's place (as PAHOLE and RESOLVE_BTFIDS, as the
+//! `cmd_btf_ko` of Makefile.modfinal, and `kbtf gen` on the linked module)
+//! gives the sections Debian's tools give.
+//!
 //! Needs: linux-headers-6.12.117+deb12-cloud-amd64, make, gcc, dwarves (pahole), bpftool.
 
 use std::collections::HashMap;
@@ -135,15 +139,22 @@ fn run(cmd: &mut Command) -> std::process::Output {
 }
 
 fn build(dir: &Path, resolve_btfids: Option<&Path>) -> PathBuf {
+    let vars: Vec<_> = resolve_btfids
+        .map(|r| format!("RESOLVE_BTFIDS={}", r.display()))
+        .into_iter()
+        .collect();
+    build_with(dir, &vars)
+}
+
+/// Builds the module with `make VAR=VALUE...` (PAHOLE, RESOLVE_BTFIDS).
+fn build_with(dir: &Path, vars: &[String]) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     for f in ["btfids_kmod.c", "Kbuild"] {
         std::fs::copy(Path::new(SRC).join(f), dir.join(f)).unwrap();
     }
     let mut make = Command::new("make");
     make.arg("-C").arg(KDIR).arg(format!("M={}", dir.display()));
-    if let Some(r) = resolve_btfids {
-        make.arg(format!("RESOLVE_BTFIDS={}", r.display()));
-    }
+    make.args(vars);
     let out = run(&mut make);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("BTF [M]"),
@@ -182,14 +193,22 @@ fn reencode(ko: &Path, base: &Path) {
         .arg(ko));
 }
 
+/// Whether the kernel headers are there (under CI they must be).
+fn have_headers() -> bool {
+    if Path::new(KDIR).join("Makefile").exists() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{KDIR} is missing (install linux-headers-6.12.117+deb12-cloud-amd64)"
+    );
+    eprintln!("skipping: {KDIR} is missing");
+    false
+}
+
 #[test]
 fn kfunc_flags_survive_reruns_and_reencoding() {
-    if !Path::new(KDIR).join("Makefile").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{KDIR} is missing (install linux-headers-6.12.117+deb12-cloud-amd64)"
-        );
-        eprintln!("skipping: {KDIR} is missing");
+    if !have_headers() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -265,4 +284,111 @@ fn kfunc_flags_survive_reruns_and_reencoding() {
         msg.contains("cannot tell which entry belongs to which symbol"),
         "{msg}"
     );
+}
+
+fn section(ko: &Path, name: &str) -> Option<Vec<u8>> {
+    let bytes = std::fs::read(ko).unwrap();
+    let file = object::File::parse(&*bytes).unwrap();
+    let data = file.section_by_name(name)?.data().unwrap().to_vec();
+    Some(data)
+}
+
+/// `.BTF` and `.BTF_ids` of `ko` are those of `reference`.
+fn same_sections(ko: &Path, reference: &Path, what: &str) {
+    for name in [".BTF", ".BTF_ids"] {
+        let got = section(ko, name);
+        assert!(got.is_some(), "{what}: no {name}");
+        assert!(
+            got == section(reference, name),
+            "{what}: {name} differs from Debian's pahole + resolve_btfids"
+        );
+    }
+}
+
+fn gen(base: &Path, ko: &Path) {
+    run(Command::new(env!("CARGO_BIN_EXE_kbtf"))
+        .args(["gen", "--btf_base"])
+        .arg(base)
+        .arg(ko));
+}
+
+/// kbtf in kbuild's place: as PAHOLE and RESOLVE_BTFIDS (through symlinks
+/// of those names), as kbuild's BTF step (`cmd_btf_ko` set on make's command
+/// line to `kbtf gen`), and as `kbtf gen` on the module kbuild linked, give the
+/// `.BTF` and `.BTF_ids` that Debian's pahole 1.24 and resolve_btfids give.
+/// `kbtf gen` again changes no byte, and after the base changed, it gives
+/// what it gives on the freshly linked module with that base.
+#[test]
+fn kbtf_in_kbuild_matches_debian_tools() {
+    if !have_headers() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let vmlinux = Path::new(KDIR).join("vmlinux");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for name in ["pahole", "resolve_btfids"] {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_kbtf"), bin.join(name)).unwrap();
+    }
+    let var = |name: &str, path: &Path| format!("{name}={}", path.display());
+
+    // kbuild passes pahole -j, with which pahole 1.24 encodes the module's
+    // two units in whichever order its threads finish: the reference is
+    // built without it (kbtf's order is the single-threaded one, whatever -j).
+    let debian = build_with(
+        &tmp.path().join("debian"),
+        &["PAHOLE_FLAGS=--btf_gen_floats --lang_exclude=rust".into()],
+    );
+    let kbtf = build_with(
+        &tmp.path().join("kbtf"),
+        &[
+            var("PAHOLE", &bin.join("pahole")),
+            var("RESOLVE_BTFIDS", &bin.join("resolve_btfids")),
+        ],
+    );
+    same_sections(&kbtf, &debian, "kbtf as PAHOLE and RESOLVE_BTFIDS");
+
+    // Makefile.modfinal's BTF step as docs/kbuild.md has it: one kbtf gen.
+    let in_kbuild = build_with(
+        &tmp.path().join("gen"),
+        &[format!(
+            "cmd_btf_ko={} gen --btf_base vmlinux $@",
+            env!("CARGO_BIN_EXE_kbtf")
+        )],
+    );
+    same_sections(&in_kbuild, &debian, "kbtf gen as kbuild's BTF step");
+
+    // The module as linked: kbuild's BTF step does nothing.
+    let truth = Path::new("/bin/true");
+    let linked = build_with(
+        &tmp.path().join("linked"),
+        &[var("PAHOLE", truth), var("RESOLVE_BTFIDS", truth)],
+    );
+    assert!(section(&linked, ".BTF").is_none());
+    let fresh = tmp.path().join("fresh.ko");
+    std::fs::copy(&linked, &fresh).unwrap();
+    gen(&vmlinux, &linked);
+    same_sections(&linked, &debian, "kbtf gen");
+    run(Command::new("modinfo").arg(&linked));
+    let once = std::fs::read(&linked).unwrap();
+    gen(&vmlinux, &linked);
+    assert!(
+        std::fs::read(&linked).unwrap() == once,
+        "a second gen changed the file"
+    );
+
+    // Only the base changed: gen on the processed module is gen on the fresh one.
+    let alt = tmp.path().join("alt-base.btf");
+    shifted_base(&alt);
+    gen(&alt, &linked);
+    gen(&alt, &fresh);
+    assert!(
+        std::fs::read(&linked).unwrap() == std::fs::read(&fresh).unwrap(),
+        "gen after a base change differs from gen on the freshly linked module"
+    );
+    assert!(
+        std::fs::read(&linked).unwrap() != once,
+        "the base change changed nothing"
+    );
+    check(&linked, &alt, true).expect("kfunc flags after the base change");
 }

@@ -1,0 +1,202 @@
+//! The whole of the kernel's gen-btf.sh on the bytes of one ELF file:
+//! encode its DWARF as BTF (pahole -J), resolve its `.BTF_ids` against that
+//! BTF (resolve_btfids) and put the results where kbuild wants them.
+//!
+//! - A module ([`gen_module`]): the new `.BTF` and the resolved `.BTF_ids`
+//!   (with its member symbols moved to their entries) go into one new copy
+//!   of the file, every other section's bytes as they were. The result only
+//!   depends on the DWARF, the base and the `.BTF_ids` contents, so running
+//!   it on its own output gives the same bytes, and running it after the
+//!   base changed gives what a run on the freshly linked module gives.
+//! - A vmlinux ([`gen_vmlinux`]): the file is left alone; the outputs are
+//!   the `.btf.o` that link-vmlinux.sh links in and the resolved `.BTF_ids`
+//!   that it patches into the final image.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use kbtf_btf::Btf;
+//! use kbtf_btfids::gen::{gen_module, GenOptions};
+//!
+//! let base = Arc::new(Btf::from_file("vmlinux")?);
+//! let ko = std::fs::read("nf_conntrack.ko")?;
+//! let out = gen_module(&ko, base, &GenOptions::kernel())?;
+//! if out.changed {
+//!     kbtf_btf::atomic::write_file_atomic("nf_conntrack.ko".as_ref(), &out.bytes)?;
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! This lives in kbtf-btfids (behind its `gen` feature, which turns on
+//! kbtf-btf's DWARF encoder) because it is the one place that needs both
+//! halves: kbtf-btf knows nothing of `.BTF_ids`, and BPF tooling that only
+//! resolves ids does not pay for gimli.
+
+use std::sync::Arc;
+
+use kbtf_btf::dedup::{dedup, DedupOptions};
+use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
+use kbtf_btf::encode::{encode_elf, EncodeOptions};
+use kbtf_btf::input::btf_blob;
+use kbtf_btf::Btf;
+
+use crate::names::TypeNames;
+use crate::{moves, resolve, Error, IdsElf, Outcome, Result};
+
+/// What gen-btf.sh's `RESOLVE_BTFIDS_FLAGS` and kbtf's own options ask of the `.BTF_ids` step.
+#[derive(Clone, Debug, Default)]
+pub struct GenOptions {
+    /// The encoding (pahole's flags).
+    pub encode: EncodeOptions,
+    /// `--fatal_warnings`: unresolved symbols fail the run.
+    pub fatal_warnings: bool,
+}
+
+impl GenOptions {
+    /// What Linux 6.x asks of pahole 1.24 and resolve_btfids.
+    pub fn kernel() -> GenOptions {
+        GenOptions {
+            encode: EncodeOptions::kernel(),
+            fatal_warnings: false,
+        }
+    }
+}
+
+/// A module processed: its new bytes, and what resolving had to say.
+#[derive(Debug)]
+pub struct ModuleOutput {
+    /// The whole new file.
+    pub bytes: Vec<u8>,
+    /// Whether `bytes` differ from the input (else nothing needs writing).
+    pub changed: bool,
+    /// resolve_btfids' warnings (unresolved symbols).
+    pub warnings: Vec<String>,
+    /// Repairs of sets an earlier upstream run left stale.
+    pub notes: Vec<String>,
+}
+
+/// A vmlinux processed: the files gen-btf.sh leaves for link-vmlinux.sh.
+#[derive(Debug)]
+pub struct VmlinuxOutput {
+    /// `ELF.btf.o`: an ET_REL object holding only the allocated `.BTF`.
+    pub btf_object: Vec<u8>,
+    /// The raw BTF inside it.
+    pub btf: Vec<u8>,
+    /// `ELF.BTF_ids`: the resolved section, `None` when the file has none.
+    pub btf_ids: Option<Vec<u8>>,
+    /// `ELF.BTF_ids.moves` for `resolve_btfids --patch_btfids`, when member symbols move.
+    pub moves: Option<String>,
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// The step of gen-btf.sh an error comes from.
+fn step(name: &'static str) -> impl FnOnce(Error) -> Error {
+    move |e| Error::Step {
+        step: name,
+        source: Box::new(e),
+    }
+}
+
+/// Encodes and deduplicates the DWARF of `elf` as pahole -J does.
+pub fn encode(elf: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
+    let run = || -> kbtf_btf::Result<Btf> {
+        let mut btf = encode_elf(elf, base, opts)?;
+        // pahole's strings were interned as it built the types: libbpf keeps them.
+        dedup(
+            &mut btf,
+            &DedupOptions {
+                rebuild_strings: false,
+            },
+        )?;
+        Ok(btf)
+    };
+    run().map_err(|e| step("encoding BTF")(e.into()))
+}
+
+/// The ids of `elf` resolved against `btf`, `earlier` being the BTF that
+/// may have produced ids already there. `None` when the file has no
+/// `.BTF_ids` (or no symbols), as resolve_btfids then skips the step.
+fn resolve_ids<'a>(
+    elf: &'a [u8],
+    btf: &Btf,
+    earlier: Option<&Btf>,
+    opts: &GenOptions,
+) -> Result<Option<(IdsElf<'a>, Outcome)>> {
+    let ids = match IdsElf::parse(elf) {
+        Ok(ids) => ids,
+        Err(Error::NoBtfIdsSection | Error::NoSymtab) => return Ok(None),
+        Err(e) => return Err(step("reading .BTF_ids")(e)),
+    };
+    let earlier: Vec<&dyn TypeNames> = earlier.iter().map(|b| *b as &dyn TypeNames).collect();
+    let outcome = resolve(&ids, btf, &earlier).map_err(step("resolving .BTF_ids"))?;
+    if opts.fatal_warnings && !outcome.warnings.is_empty() {
+        return Err(step("resolving .BTF_ids")(Error::FatalWarnings(
+            outcome.warnings.len(),
+        )));
+    }
+    Ok(Some((ids, outcome)))
+}
+
+/// gen-btf.sh `--btf_base` on a module's bytes: its split BTF over `base`
+/// as `.BTF`, and its `.BTF_ids` resolved against it, in one new copy of
+/// the file. The `.BTF` already in the file, if it parses over `base`, is
+/// taken as the BTF that produced ids already in `.BTF_ids` (a module an
+/// earlier run, kbtf's or upstream's, processed).
+pub fn gen_module(elf: &[u8], base: Arc<Btf>, opts: &GenOptions) -> Result<ModuleOutput> {
+    let old_btf = btf_blob(elf)
+        .ok()
+        .and_then(|blob| Btf::parse_split(&blob, Some(base.clone())).ok());
+    let btf = encode(elf, Some(base), &opts.encode)?;
+    let blob = btf.to_bytes();
+
+    let (with_ids, warnings, notes) = match resolve_ids(elf, &btf, old_btf.as_ref(), opts)? {
+        Some((ids, outcome)) => (outcome.apply(&ids), outcome.warnings, outcome.notes),
+        None => (elf.to_vec(), Vec::new(), Vec::new()),
+    };
+    // pahole adds no .BTF for a module without types of its own (no DWARF).
+    let bytes = if btf.own_ids().len() == 0 && old_btf.is_none() {
+        with_ids
+    } else {
+        // Resolving only rewrote bytes in place, so `.BTF` goes into the same layout.
+        set_sections(&with_ids, &[(".BTF", &blob)]).map_err(|e| step("writing .BTF")(e.into()))?
+    };
+    Ok(ModuleOutput {
+        changed: bytes != elf,
+        bytes,
+        warnings,
+        notes,
+    })
+}
+
+/// gen-btf.sh without `--btf_base` on a vmlinux's bytes: the `.btf.o` to
+/// link in and the resolved `.BTF_ids`; the file itself is not changed.
+/// The vmlinux's own `.BTF`, if any, is the BTF that produced ids already there.
+pub fn gen_vmlinux(elf: &[u8], opts: &GenOptions) -> Result<VmlinuxOutput> {
+    let old_btf = btf_blob(elf).ok().and_then(|blob| Btf::parse(&blob).ok());
+    let btf = encode(elf, None, &opts.encode)?;
+    let blob = btf.to_bytes();
+    let info = ElfInfo::parse(elf).map_err(|e| step("reading the ELF header")(e.into()))?;
+    let object = btf_object(&blob, &info).map_err(|e| step("writing .btf.o")(e.into()))?;
+    let resolved = resolve_ids(elf, &btf, old_btf.as_ref(), opts)?;
+    let (btf_ids, moves, warnings, notes) = match resolved {
+        Some((ids, outcome)) => {
+            let moves = (!outcome.moves.is_empty())
+                .then(|| moves::encode(&ids, &outcome.section, &outcome.moves));
+            (
+                Some(outcome.section),
+                moves,
+                outcome.warnings,
+                outcome.notes,
+            )
+        }
+        None => (None, None, Vec::new(), Vec::new()),
+    };
+    Ok(VmlinuxOutput {
+        btf_object: object,
+        btf: blob,
+        btf_ids,
+        moves,
+        warnings,
+        notes,
+    })
+}
