@@ -1,0 +1,76 @@
+//! Running one child process and measuring it: wall time and peak RSS from `wait4`.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// What one process, or a loop of processes, cost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sample {
+    /// Wall time; for a loop, the sum over its processes.
+    pub wall: Duration,
+    /// Peak resident set size in KiB (`ru_maxrss`, which covers the reaped
+    /// descendants too, e.g. the objcopy pahole starts); for a loop, the max.
+    pub max_rss_kib: u64,
+    /// How many processes ran.
+    pub processes: u32,
+}
+
+impl Sample {
+    /// Adds one more process of a loop: wall times add up, RSS takes the max.
+    pub fn add(&mut self, other: Sample) {
+        self.wall += other.wall;
+        self.max_rss_kib = self.max_rss_kib.max(other.max_rss_kib);
+        self.processes += other.processes;
+    }
+}
+
+/// Runs `cmd` to completion with stdout and stderr sent to `log`, and fails
+/// (quoting the end of the log) unless it exits with status 0.
+pub fn run(cmd: &mut Command, log: &Path) -> Result<Sample> {
+    let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let err = out.try_clone()?;
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+    let start = Instant::now();
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {:?}", cmd.get_program()))?;
+    let (status, usage) = wait4(child.id())?;
+    let wall = start.elapsed();
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(8).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!(
+            "{cmd:?} failed (wait status {status:#x}):\n{}",
+            tail.join("\n")
+        );
+    }
+    Ok(Sample {
+        wall,
+        max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        processes: 1,
+    })
+}
+
+/// Reaps `pid` with `wait4`, which std's `Child::wait` does not expose, to get its rusage.
+fn wait4(pid: u32) -> Result<(libc::c_int, libc::rusage)> {
+    let pid = libc::pid_t::try_from(pid)?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: both pointers are to live, writable locals of the right type.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            return Ok((status, usage));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e).context("wait4");
+        }
+    }
+}
