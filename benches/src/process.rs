@@ -17,6 +17,9 @@ pub struct Sample {
     pub max_rss_kib: u64,
     /// How many processes ran.
     pub processes: u32,
+    /// The harness's own RSS when it started them (KiB, the max over a loop):
+    /// a child's `ru_maxrss` can't be below it, see [`run`].
+    pub floor_kib: u64,
 }
 
 impl Sample {
@@ -25,15 +28,24 @@ impl Sample {
         self.wall += other.wall;
         self.max_rss_kib = self.max_rss_kib.max(other.max_rss_kib);
         self.processes += other.processes;
+        self.floor_kib = self.floor_kib.max(other.floor_kib);
     }
 }
 
 /// Runs `cmd` to completion with stdout and stderr sent to `log`, and fails
 /// (quoting the end of the log) unless it exits with status 0.
+///
+/// On exec, Linux carries the peak RSS of the memory the child leaves (the
+/// harness's own, as std spawns with `CLONE_VM`) into the child's
+/// `ru_maxrss`. So the harness resets its own peak to its current RSS
+/// (`/proc/self/clear_refs`) first, and records that RSS as the floor.
 pub fn run(cmd: &mut Command, log: &Path) -> Result<Sample> {
     let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let err = out.try_clone()?;
     cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+    // Best effort: without it the floor is the harness's peak instead.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let floor_kib = own_rss_kib();
     let start = Instant::now();
     let child = cmd
         .spawn()
@@ -53,7 +65,18 @@ pub fn run(cmd: &mut Command, log: &Path) -> Result<Sample> {
         wall,
         max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
         processes: 1,
+        floor_kib,
     })
+}
+
+/// The harness's current RSS in KiB (`VmRSS` of /proc/self/status), 0 if unknown.
+fn own_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// Reaps `pid` with `wait4`, which std's `Child::wait` does not expose, to get its rusage.

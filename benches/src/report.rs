@@ -68,6 +68,16 @@ fn target_text(t: Option<Target>) -> String {
 /// The table printed to stdout.
 pub fn table(env: &[(String, String)], reps: usize, reports: &[ScenarioReport]) -> String {
     let mut out = String::new();
+    let floor = reports
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Ran { upstream, kbtf, .. } => {
+                upstream.iter().chain(kbtf).map(|s| s.floor_kib).max()
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
     for (k, v) in env {
         let _ = writeln!(out, "{k:>18}: {v}");
     }
@@ -75,6 +85,13 @@ pub fn table(env: &[(String, String)], reps: usize, reports: &[ScenarioReport]) 
         out,
         "{:>18}: {reps} per side, alternating upstream/kbtf",
         "repetitions"
+    );
+    let _ = writeln!(
+        out,
+        "{:>18}: a loop's wall time is the sum over its processes, its RSS the max; \
+         a peak RSS below {:.1} MiB (the harness's own at spawn) is not measurable",
+        "note",
+        floor as f64 / 1024.0
     );
     let _ = writeln!(
         out,
@@ -156,6 +173,7 @@ fn summary_json(samples: &[Sample]) -> Value {
             "runs": samples.iter().map(|x| x.max_rss_kib).collect::<Vec<_>>(),
         },
         "processes_per_run": s.processes,
+        "rss_floor_kib": s.floor_kib,
     })
 }
 

@@ -13,6 +13,8 @@ pub struct Summary {
     pub rss_median_kib: u64,
     pub rss_max_kib: u64,
     pub processes: u32,
+    /// The highest RSS floor of the samples (see [`Sample::floor_kib`]).
+    pub floor_kib: u64,
 }
 
 /// Summarises the samples (at least one).
@@ -28,6 +30,7 @@ pub fn summarize(samples: &[Sample]) -> Option<Summary> {
         rss_median_kib: median(&rss, |a, b| (a + b) / 2)?,
         rss_max_kib: *rss.last()?,
         processes: samples.first()?.processes,
+        floor_kib: samples.iter().map(|s| s.floor_kib).max()?,
     })
 }
 
@@ -53,6 +56,7 @@ mod tests {
             wall: Duration::from_millis(ms),
             max_rss_kib: rss,
             processes: 1,
+            floor_kib: 0,
         }
     }
 
