@@ -56,10 +56,12 @@ pub fn run(cmd: &mut Command, log: &Path) -> Result<Sample> {
         let text = std::fs::read_to_string(log).unwrap_or_default();
         let tail: Vec<&str> = text.lines().rev().take(8).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        bail!(
-            "{cmd:?} failed (wait status {status:#x}):\n{}",
-            tail.join("\n")
-        );
+        let how = if libc::WIFEXITED(status) {
+            format!("exit status {}", libc::WEXITSTATUS(status))
+        } else {
+            format!("signal {}", libc::WTERMSIG(status))
+        };
+        bail!("{cmd:?} failed ({how}):\n{}", tail.join("\n"));
     }
     Ok(Sample {
         wall,
@@ -95,5 +97,38 @@ fn wait4(pid: u32) -> Result<(libc::c_int, libc::rusage)> {
         if e.kind() != std::io::ErrorKind::Interrupted {
             return Err(e).context("wait4");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peak_rss_is_the_childs_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        // dd touches its whole 64 MiB buffer when it reads into it.
+        let mut dd = Command::new("dd");
+        dd.args(["if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"]);
+        let big = run(&mut dd, &log).unwrap();
+        assert!(big.max_rss_kib >= 64 * 1024, "{big:?}");
+        let small = run(&mut Command::new("true"), &log).unwrap();
+        assert!(small.max_rss_kib < 16 * 1024, "{small:?}");
+        assert!(small.floor_kib > 0 && small.floor_kib <= big.max_rss_kib);
+        assert_eq!(small.processes, 1);
+    }
+
+    #[test]
+    fn a_failing_child_is_an_error_quoting_its_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "echo no such file >&2; exit 3"]);
+        let err = run(&mut sh, &dir.path().join("log")).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("no such file") && msg.contains("exit status 3"),
+            "{msg}"
+        );
     }
 }

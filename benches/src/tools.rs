@@ -70,6 +70,12 @@ impl Tools {
                 ),
             ),
         ];
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let describe = ["-C", root, "describe", "--always", "--dirty"];
+        env.push((
+            "workspace commit".into(),
+            output(Path::new("git"), &describe),
+        ));
         for package in PACKAGES {
             let version = output(
                 Path::new("dpkg-query"),
