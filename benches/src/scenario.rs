@@ -262,7 +262,7 @@ impl Scenario {
                             total.add(run(&mut gen, &log)?);
                         }
                     }
-                    _ => {
+                    (_, Side::Kbtf) => {
                         let mut gen = kbtf(tools, "gen");
                         gen.arg("--btf_base").arg(vmlinux).args(&kos);
                         total.add(run(&mut gen, &log)?);
