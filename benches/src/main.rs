@@ -128,7 +128,6 @@ fn compare(args: CompareArgs) -> Result<()> {
 
 /// Runs both sides `reps` times, alternating, and checks their outputs after the first round.
 fn run_scenario(scenario: &Scenario, ctx: &Ctx, reps: usize) -> Result<Outcome> {
-    eprintln!("{}: preparing inputs", scenario.name);
     scenario.prepare(ctx)?;
     let (mut upstream, mut kbtf) = (Vec::new(), Vec::new());
     let mut check = None;

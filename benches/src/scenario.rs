@@ -2,7 +2,8 @@
 //! are checked to be the same work.
 //!
 //! Every scenario works in its own directory of the temp dir: `input/` holds
-//! the prepared inputs (made once), and each run of a side starts from a fresh
+//! the prepared inputs (made once; `modules-input/` beside it for the module
+//! scenarios, which share theirs), and each run of a side starts from a fresh
 //! copy of them in `upstream/` or `kbtf/`, since pahole 1.24 (without
 //! `--btf_encode_detached`) and resolve_btfids rewrite their input in place.
 //! Copying is not timed.
@@ -145,10 +146,6 @@ impl Ctx<'_> {
     fn side_dir(&self, side: Side) -> PathBuf {
         self.dir.join(side.name())
     }
-
-    fn input_dir(&self) -> PathBuf {
-        self.dir.join("input")
-    }
 }
 
 impl Scenario {
@@ -195,9 +192,24 @@ impl Scenario {
         }
     }
 
-    /// Makes the inputs both sides start from (once per scenario).
+    /// Where the prepared inputs are: beside the scenario's directory for
+    /// the module scenarios, which share them.
+    fn input_dir(&self, ctx: &Ctx) -> PathBuf {
+        match self.kind {
+            Kind::ModuleLoop | Kind::ModuleBatch => ctx.dir.with_file_name("modules-input"),
+            _ => ctx.dir.join("input"),
+        }
+    }
+
+    /// Makes the inputs both sides start from (once per scenario, or once for
+    /// the module scenarios).
     pub fn prepare(&self, ctx: &Ctx) -> Result<()> {
-        let input = ctx.input_dir();
+        let input = self.input_dir(ctx);
+        let prepared = input.join(".prepared");
+        if prepared.exists() {
+            return Ok(());
+        }
+        eprintln!("{}: preparing inputs in {}", self.name, input.display());
         fs::create_dir_all(&input).with_context(|| format!("creating {}", input.display()))?;
         match self.kind {
             Kind::VmlinuxEncode { .. } => {} // read in place: the output is detached
@@ -211,7 +223,7 @@ impl Scenario {
             Kind::ResolveVmlinux => copy(&ctx.inputs.vmlinux, &input.join("vmlinux"))?,
             Kind::ResolveModule => copy(&ctx.inputs.nf_conntrack, &input.join("nf_conntrack.ko"))?,
         }
-        Ok(())
+        fs::write(&prepared, "").with_context(|| format!("creating {}", prepared.display()))
     }
 
     /// Runs one side once on fresh copies of the inputs.
@@ -295,7 +307,7 @@ impl Scenario {
             Kind::ResolveVmlinux => vec!["vmlinux".into()],
             Kind::ResolveModule => vec!["nf_conntrack.ko".into()],
         };
-        let input = ctx.input_dir();
+        let input = self.input_dir(ctx);
         rels.iter()
             .map(|rel| {
                 let dst = dir.join(rel);
@@ -344,7 +356,7 @@ impl Scenario {
                     }
                     // pahole adds none to a module without types of its own.
                     no_btf += usize::from(btf_a.is_none());
-                    let input = section(&ctx.input_dir().join(rel), ".BTF_ids")?;
+                    let input = section(&self.input_dir(ctx).join(rel), ".BTF_ids")?;
                     if let Some(bad) = ids.add(&a, &b, input.as_deref())? {
                         return Ok(mismatch(format!("{bad} of {}", rel.display())));
                     }
