@@ -1,1 +1,14 @@
-//! Shared helpers of the benches: where the corpus is.
+//! The side-by-side harness behind `cargo run -p kbtf-benches --release -- compare`:
+//! it runs kbtf and the upstream tools (Debian's pahole and the kernel's
+//! resolve_btfids) alternately on copies of the corpus, checks that both did
+//! the same work, and reports wall time and peak RSS per scenario.
+//!
+//! The criterion benches in `benches/` measure kbtf's library functions; this
+//! crate's library only serves the harness binary.
+
+pub mod elf;
+pub mod process;
+pub mod report;
+pub mod scenario;
+pub mod stats;
+pub mod tools;
