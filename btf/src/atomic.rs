@@ -19,7 +19,43 @@ use crate::{Error, Result};
 /// A symlink is written through: its target is replaced, the link stays.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let target = resolve_symlinks(path).map_err(|e| Error::from(e).in_file(path))?;
-    write(&target, bytes).map_err(|e| e.in_file(path))
+    replace(&target, |tmp| Ok(tmp.write_all(bytes)?)).map_err(|e| e.in_file(path))
+}
+
+/// Replaces an existing file, atomically, by a copy of it with `patches`
+/// (byte offset, new bytes) written over it. The copy is made by the kernel
+/// (`copy_file_range`, a reflink where the file system can), so patching a
+/// few bytes of a large vmlinux costs no user memory. Patches must lie
+/// inside the file.
+pub fn patch_file_atomic(path: &Path, patches: &[(u64, &[u8])]) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let target = resolve_symlinks(path).map_err(|e| Error::from(e).in_file(path))?;
+    let len = fs::metadata(&target)
+        .map_err(|e| Error::from(e).in_file(path))?
+        .len();
+    if let Some(&(off, bytes)) = patches
+        .iter()
+        .find(|(off, b)| off.checked_add(b.len() as u64).is_none_or(|end| end > len))
+    {
+        let what = format!(
+            "a patch of {} bytes at offset {off} is past the end ({len} bytes)",
+            bytes.len()
+        );
+        return Err(Error::Io(std::io::Error::other(what)).in_file(path));
+    }
+    replace(&target, |tmp| {
+        let copied = std::io::copy(&mut File::open(&target)?, tmp)?;
+        if copied != len {
+            return Err(Error::Io(std::io::Error::other(
+                "the file changed while it was copied",
+            )));
+        }
+        for &(off, bytes) in patches {
+            tmp.write_all_at(bytes, off)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| e.in_file(path))
 }
 
 /// The file a path names: renaming over a symlink would replace the link
@@ -31,7 +67,8 @@ fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes a temporary file beside `path` with `fill`, then makes it `path`.
+fn replace(path: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
     // Best effort: a directory that cannot be listed fails the write below
     // with a clearer error, if at all.
     let _ = remove_stale_temp_files(path);
@@ -51,7 +88,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent_dir(path);
     let (tmp_path, mut tmp) = create_temp_beside(&dir, path)?;
     let result = (|| -> Result<()> {
-        tmp.write_all(bytes)?;
+        fill(&mut tmp)?;
         if let Some(meta) = &existing {
             tmp.set_permissions(meta.permissions())?;
         }
@@ -187,6 +224,28 @@ mod tests {
         );
         assert_eq!(fs::read(&f).unwrap(), b"new");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn patches_a_copy_and_refuses_patches_past_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("vmlinux");
+        fs::write(&f, b"0123456789").unwrap();
+        patch_file_atomic(&f, &[(2, b"ab"), (9, b"z")]).unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"01ab45678z");
+        let err = patch_file_atomic(&f, &[(9, b"zz")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("vmlinux") && err.contains("past the end"),
+            "{err}"
+        );
+        assert_eq!(fs::read(&f).unwrap(), b"01ab45678z");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 
     #[test]

@@ -44,23 +44,40 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// What [`Outcome::apply`] changes, as (file offset, new bytes): the
+    /// section, then each moved symbol's `st_value`. For patching a file in
+    /// place of copying it ([`kbtf_btf::atomic::patch_file_atomic`]).
+    pub fn patches(&self, elf: &IdsElf) -> Vec<(u64, Vec<u8>)> {
+        let mut patches = vec![(elf.section.offset, self.section.clone())];
+        patches.extend(self.moves.iter().map(|m| symbol_value_patch(elf, m)));
+        patches
+    }
+}
+
 /// Writes the new `st_value` of each moved symbol into `out`, a copy of `elf`'s file.
 pub fn move_symbols(elf: &IdsElf, out: &mut [u8], moves: &[SymbolMove]) {
     for m in moves {
-        let entry = elf.symtab.offset + m.index as u64 * elf.symtab_entsize;
-        // st_value follows st_name (ELF32), or st_name, st_info, st_other, st_shndx (ELF64).
-        let at = (entry + if elf.is_64 { 8 } else { 4 }) as usize;
-        if elf.is_64 {
-            let b = match elf.endian {
-                kbtf_btf::Endian::Little => m.to.to_le_bytes(),
-                kbtf_btf::Endian::Big => m.to.to_be_bytes(),
-            };
-            out[at..at + 8].copy_from_slice(&b);
-        } else {
-            // A 32-bit file's values fit: they came from the same section.
-            out[at..at + 4].copy_from_slice(&elf.endian.u32_bytes(m.to as u32));
-        }
+        let (at, bytes) = symbol_value_patch(elf, m);
+        out[at as usize..at as usize + bytes.len()].copy_from_slice(&bytes);
     }
+}
+
+/// Where a moved symbol's `st_value` is in the file, and its new bytes.
+fn symbol_value_patch(elf: &IdsElf, m: &SymbolMove) -> (u64, Vec<u8>) {
+    let entry = elf.symtab.offset + m.index as u64 * elf.symtab_entsize;
+    // st_value follows st_name (ELF32), or st_name, st_info, st_other, st_shndx (ELF64).
+    let at = entry + if elf.is_64 { 8 } else { 4 };
+    let bytes = if elf.is_64 {
+        match elf.endian {
+            kbtf_btf::Endian::Little => m.to.to_le_bytes().to_vec(),
+            kbtf_btf::Endian::Big => m.to.to_be_bytes().to_vec(),
+        }
+    } else {
+        // A 32-bit file's values fit: they came from the same section.
+        elf.endian.u32_bytes(m.to as u32).to_vec()
+    };
+    (at, bytes)
 }
 
 /// Resolves `.BTF_ids` of `elf` against `btf`. `earlier` are BTFs that may

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use kbtf_btf::atomic::write_file_atomic;
+use kbtf_btf::atomic::{patch_file_atomic, write_file_atomic};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 use kbtf_btfids::elf::distilled_base_blob;
@@ -270,8 +270,11 @@ pub fn run(o: &Options) -> Result<(), Error> {
             if outcome.moves.is_empty() && outcome.section == elf.section_bytes() {
                 return Ok(());
             }
-            let out = outcome.apply(&elf);
-            write_file_atomic(&in_place_target(&o.elf)?, &out)?;
+            // Patch a kernel-made copy rather than copying the file through
+            // memory: a vmlinux is hundreds of megabytes.
+            let patches = outcome.patches(&elf);
+            let patches: Vec<(u64, &[u8])> = patches.iter().map(|(o, b)| (*o, &b[..])).collect();
+            patch_file_atomic(&in_place_target(&o.elf)?, &patches)?;
         }
         Some(btf_path) => {
             let base = match &base_blob {
