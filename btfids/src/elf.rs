@@ -132,7 +132,7 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
                 .ok_or_else(|| Error::Elf(format!("section {index} has no file contents")))?;
             if offset
                 .checked_add(size)
-                .map_or(true, |e| e > data.len() as u64)
+                .is_none_or(|e| e > data.len() as u64)
             {
                 return Err(Error::Elf(format!(
                     "section {index} is beyond the end of the file"

@@ -75,7 +75,7 @@ impl Layout {
         let mut sets: Vec<Set> = Vec::new();
         for (i, sym) in elf.symbols.iter().enumerate() {
             if !sym.kind.is_set() {
-                if sym.offset.checked_add(4).map_or(true, |e| e > size) {
+                if sym.offset.checked_add(4).is_none_or(|e| e > size) {
                     return Err(Error::Symbol {
                         symbol: sym.display(),
                         what: format!(
@@ -98,7 +98,7 @@ impl Layout {
                     sym.size
                 )));
             }
-            if sym.offset.checked_add(sym.size).map_or(true, |e| e > size) {
+            if sym.offset.checked_add(sym.size).is_none_or(|e| e > size) {
                 return Err(malformed(format!(
                     "{} bytes at offset {:#x} run past the end of .BTF_ids ({size} bytes)",
                     sym.size, sym.offset

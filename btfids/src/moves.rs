@@ -68,7 +68,7 @@ pub fn decode(text: &str, elf: &IdsElf, blob: &[u8]) -> Result<Vec<SymbolMove>> 
             u64::from_str_radix(v, 16).map_err(|_| bad(format!("bad offset in {line:?}")))
         };
         let (from, to) = (off(from)?, off(to)?);
-        if to.checked_add(4).map_or(true, |e| e > elf.section.size) {
+        if to.checked_add(4).is_none_or(|e| e > elf.section.size) {
             return Err(bad(format!("offset {to:#x} is outside .BTF_ids")));
         }
         let sym = elf

@@ -102,7 +102,7 @@ fn source_only(t: Option<TypeRef<'_>>) -> bool {
 
 /// Types without a size of their own; `None` is void.
 fn no_size(t: Option<TypeRef<'_>>) -> bool {
-    t.map_or(true, |t| {
+    t.is_none_or(|t| {
         matches!(
             t.kind(),
             Kind::Fwd | Kind::Func | Kind::FuncProto | Kind::DeclTag
@@ -147,7 +147,7 @@ impl<'a> Resolver<'a> {
             || self
                 .state
                 .get((id.0 - self.start) as usize)
-                .map_or(true, |&v| v == Visit::Done)
+                .is_none_or(|&v| v == Visit::Done)
     }
 
     fn set(&mut self, id: TypeId, v: Visit) {
@@ -259,7 +259,7 @@ impl<'a> Resolver<'a> {
         }
         if self.size_of(target).is_none() {
             let end = self.get(self.resolved_id(target));
-            let sizeless_ok = end.map_or(true, |e| matches!(e.kind(), Kind::Fwd | Kind::FuncProto));
+            let sizeless_ok = end.is_none_or(|e| matches!(e.kind(), Kind::Fwd | Kind::FuncProto));
             if t.kind() == Kind::Var || !sizeless_ok {
                 return Err((rule, "Invalid type_id".into()));
             }
