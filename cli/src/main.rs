@@ -21,6 +21,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Encoding frees many per-unit allocations on another thread than the one
+/// that made them; mimalloc's thread-local heaps take that far better than
+/// glibc's arenas (vmlinux at -j2: 3.3 s -> 2.0 s of encoding, at the cost
+/// of pages kept for reuse).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub use error::Error;
 
 #[derive(Parser)]
