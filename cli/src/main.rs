@@ -52,6 +52,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    ignore_sigxfsz();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let invoked_as = args
         .first()
@@ -72,6 +73,18 @@ fn main() -> ExitCode {
         Command::Ids(args) => ids::run(args),
     };
     report(result)
+}
+
+/// A write past the file size limit (`ulimit -f`) kills the process with
+/// SIGXFSZ by default, before kbtf can remove its temporary file or say
+/// which file failed. Ignored, the write fails with EFBIG instead and is
+/// reported like any other write error.
+fn ignore_sigxfsz() {
+    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread
+    // starts, installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
 }
 
 /// The exit status of a subcommand's result, printing its error.

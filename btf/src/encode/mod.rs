@@ -149,7 +149,7 @@ fn encode<H: FileHeader>(
         let data = if is_rel {
             reloc::relocated(file, &section, &layout)?
         } else {
-            section.uncompressed_data()?
+            crate::input::section_data(&section)?
         };
         sections.insert(name, data);
     }
