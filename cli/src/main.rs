@@ -15,6 +15,7 @@ mod pahole;
 mod resolve_btfids;
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -94,7 +95,9 @@ fn report(result: Result<(), Error>) -> ExitCode {
         // A reader that stopped early (`kbtf dump ... | head`) is not an error.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("kbtf: {e}");
+            // Not eprintln!: it panics (exit 101) when stderr cannot be
+            // written, e.g. a file under the same full disk or `ulimit -f`.
+            let _ = writeln!(std::io::stderr(), "kbtf: {e}");
             ExitCode::FAILURE
         }
     }

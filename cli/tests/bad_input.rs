@@ -517,7 +517,7 @@ fn cases() -> Vec<Case> {
     ] {
         let fx_probe = PRISTINE_SIZES.with(|s| s.borrow().get(file).cloned());
         for cut in fx_probe.unwrap_or_default() {
-            for cmd in ["dump", "encode"] {
+            for cmd in ["dump", "encode", "pahole"] {
                 c.push(case(
                     format!("{file} truncated at {cut:#x}: {cmd}"),
                     Fail {
@@ -526,9 +526,21 @@ fn cases() -> Vec<Case> {
                     },
                     Box::new(move |fx, dir| {
                         let p = copy(dir, file, &pristine(fx)[..cut]);
+                        let out = dir.join("out.btf");
+                        if cmd == "pahole" {
+                            // kbuild's spelling, with a detached output.
+                            let mut a = os(&[&cmd, &"-J", &"--btf_gen_floats"]);
+                            if base {
+                                a.extend(os(&[&"--btf_base", &fx.vmlinux]));
+                            }
+                            let mut detached = OsString::from("--btf_encode_detached=");
+                            detached.push(&out);
+                            a.extend(os(&[&detached, &p]));
+                            return a;
+                        }
                         let mut a = os(&[&cmd, &p]);
                         if cmd == "encode" {
-                            a.extend(os(&[&"-o", &dir.join("out.btf")]));
+                            a.extend(os(&[&"-o", &out]));
                         }
                         if base {
                             a.extend(os(&[&"--base", &fx.vmlinux]));
@@ -817,6 +829,90 @@ fn cases() -> Vec<Case> {
     // 50 KiB: less than the module.
     full.ulimit_blocks = Some(100);
     c.push(full);
+
+    // A full file system and a read-only one (a small tmpfs; skipped where
+    // mounting is not allowed: as root, a mode of 0555 would not stop kbtf).
+    c.push(case(
+        "file system full: encode -o",
+        Fail {
+            file: "out.btf",
+            msg: "No space left on device",
+        },
+        Box::new(|fx, dir| {
+            let p = copy(dir, "crc7.ko", &fx.ko);
+            match mount_tmpfs(dir, 64, fill_up, false) {
+                Some(mnt) => os(&[
+                    &"encode",
+                    &p,
+                    &"--base",
+                    &fx.vmlinux,
+                    &"-o",
+                    &mnt.join("out.btf"),
+                ]),
+                None => Vec::new(),
+            }
+        }),
+    ));
+    c.push(case(
+        "read-only directory: encode -o",
+        Fail {
+            file: "out.btf",
+            msg: "Read-only file system",
+        },
+        Box::new(|fx, dir| {
+            let p = copy(dir, "crc7.ko", &fx.ko);
+            match mount_tmpfs(dir, 64, |_| {}, true) {
+                Some(mnt) => os(&[
+                    &"encode",
+                    &p,
+                    &"--base",
+                    &fx.vmlinux,
+                    &"-o",
+                    &mnt.join("out.btf"),
+                ]),
+                None => Vec::new(),
+            }
+        }),
+    ));
+    c.push(case(
+        "read-only directory: encode in place",
+        Fail {
+            file: "crc7.ko",
+            msg: "Read-only file system",
+        },
+        Box::new(|fx, dir| {
+            let mut b = fx.ko.clone();
+            stale_btf(&mut b);
+            match mount_tmpfs(dir, 512, |m| drop(copy(m, "crc7.ko", &b)), true) {
+                Some(mnt) => os(&[&"encode", &mnt.join("crc7.ko"), &"--base", &fx.vmlinux]),
+                None => Vec::new(),
+            }
+        }),
+    ));
+    c.push(case(
+        "read-only directory: resolve_btfids in place",
+        Fail {
+            file: "tcp_dctcp.ko",
+            msg: "Read-only file system",
+        },
+        Box::new(|fx, dir| {
+            // Upstream's tool would rewrite this one (see the moves above).
+            match mount_tmpfs(
+                dir,
+                1024,
+                |m| drop(copy(m, "tcp_dctcp.ko", &fx.ids_ko)),
+                true,
+            ) {
+                Some(mnt) => os(&[
+                    &"resolve_btfids",
+                    &"-b",
+                    &fx.vmlinux,
+                    &mnt.join("tcp_dctcp.ko"),
+                ]),
+                None => Vec::new(),
+            }
+        }),
+    ));
     c
 }
 
@@ -826,16 +922,53 @@ thread_local! {
         Default::default();
 }
 
+/// Every file under `dir` (a mounted `mnt/` included) and its bytes.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            files.extend(snapshot(&p));
+        } else if p.is_file() {
             let b = std::fs::read(&p).unwrap();
-            (p, b)
-        })
-        .collect()
+            files.insert(p, b);
+        }
+    }
+    files
+}
+
+/// Mounts a tmpfs of `kib` KiB at `dir/mnt` (read-only after `fill` ran,
+/// if `read_only`); `None` where mounting is not allowed.
+fn mount_tmpfs(dir: &Path, kib: u32, fill: impl FnOnce(&Path), read_only: bool) -> Option<PathBuf> {
+    let mnt = dir.join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+        .arg(&mnt)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return None;
+    }
+    fill(&mnt);
+    if read_only {
+        let ro = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&mnt)
+            .status()
+            .unwrap();
+        assert!(ro.success());
+    }
+    Some(mnt)
+}
+
+/// Fills the file system of `dir` up: later writes fail with ENOSPC.
+fn fill_up(dir: &Path) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(dir.join("filler")).unwrap();
+    while f.write_all(&[0u8; 4096]).is_ok() {}
+    let _ = f.sync_all();
 }
 
 /// Runs one case; returns what is wrong with the outcome, if anything.
@@ -843,6 +976,16 @@ fn run_case(fx: &Fixture, root: &Path, i: usize, c: &Case) -> Result<String, Str
     let dir = root.join(format!("case{i}"));
     std::fs::create_dir(&dir).unwrap();
     let args = (c.setup)(fx, &dir);
+    let mnt = dir.join("mnt");
+    let unmount = || {
+        if mnt.exists() {
+            let _ = Command::new("umount").arg(&mnt).status();
+        }
+    };
+    if args.is_empty() {
+        unmount();
+        return Ok("skipped: cannot mount a tmpfs here".into());
+    }
     let before = snapshot(&dir);
     let bin = env!("CARGO_BIN_EXE_kbtf");
     let out = match c.ulimit_blocks {
@@ -917,6 +1060,7 @@ fn run_case(fx: &Fixture, root: &Path, i: usize, c: &Case) -> Result<String, Str
             }
         }
     }
+    unmount();
     std::fs::remove_dir_all(&dir).ok();
     if problems.is_empty() {
         Ok(stderr)
@@ -954,4 +1098,23 @@ fn bad_input_matrix() {
     }
     println!("bad input: {} cases, {} failed", cases.len(), failed.len());
     assert!(failed.is_empty());
+}
+
+/// An unwritable stderr (/dev/full) must not turn a reported error into a
+/// panic (eprintln! panics when it cannot write: exit 101).
+#[test]
+fn unwritable_stderr_is_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = copy(dir.path(), "bad.btf", &int_and_ptr(100, 1));
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+        .arg("dump")
+        .arg(&bad)
+        .stderr(full)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{status:?}");
 }
