@@ -282,6 +282,35 @@ fn byte_swapped(b: &[u8]) -> Vec<u8> {
 
 // ---- The matrix ----
 
+/// Where a raw BTF blob is cut.
+#[derive(Clone, Copy, Debug)]
+enum RawCut {
+    /// After this many bytes of the 24-byte header.
+    Header(usize),
+    /// In the middle of the type section.
+    TypesHalf,
+    /// At the end of the type section (no strings).
+    TypesEnd,
+    /// Before the last NUL of the strings.
+    StringsLast,
+}
+
+const RAW_BTF_CUTS: [RawCut; 7] = [
+    RawCut::Header(0),
+    RawCut::Header(4),
+    RawCut::Header(12),
+    RawCut::Header(24),
+    RawCut::TypesHalf,
+    RawCut::TypesEnd,
+    RawCut::StringsLast,
+];
+
+impl std::fmt::Display for RawCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
 fn copy(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).unwrap();
@@ -550,6 +579,33 @@ fn cases() -> Vec<Case> {
                 ));
             }
         }
+    }
+
+    // crc7.ko's raw split .BTF cut inside and at the end of its header, and
+    // at the boundaries of its type and string sections.
+    for cut in RAW_BTF_CUTS {
+        c.push(case(
+            format!("crc7.btf truncated at {cut}"),
+            Fail {
+                file: "crc7.btf",
+                msg: "is truncated",
+            },
+            Box::new(move |fx, dir| {
+                let hdr = |at: usize| {
+                    u32::from_le_bytes(fx.ko_btf[at..at + 4].try_into().unwrap()) as usize
+                };
+                let (type_len, str_off) = (hdr(12), hdr(16));
+                let at = match cut {
+                    RawCut::Header(n) => n,
+                    RawCut::TypesHalf => 24 + type_len / 2,
+                    RawCut::TypesEnd => 24 + type_len,
+                    RawCut::StringsLast => fx.ko_btf.len() - 1,
+                };
+                assert!(str_off >= type_len);
+                let p = copy(dir, "crc7.btf", &fx.ko_btf[..at]);
+                os(&[&"dump", &p, &"--base", &fx.vmlinux])
+            }),
+        ));
     }
 
     // Hand-made BTF: string offsets, type ids, cycles, vlen, byte order.
