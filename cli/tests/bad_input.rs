@@ -787,7 +787,7 @@ fn cases() -> Vec<Case> {
         "module without .rela.debug_*: encode",
         Fail {
             file: "norela.ko",
-            msg: "invalid abbreviation code",
+            msg: "without relocations for .debug_info",
         },
         Box::new(|fx, dir| {
             let p = copy(dir, "norela.ko", &fx.ko);
