@@ -267,9 +267,9 @@ fn int_and_ptr(name_off: u32, target: u32) -> Vec<u8> {
     ])
 }
 
-/// A hand-made blob in the other byte order: the magic, the header's
-/// 32-bit fields and every type word swapped (all words: no 64-bit or
-/// byte fields in these types); strings are bytes and stay.
+/// A blob in the other byte order: the magic, the header's 32-bit fields
+/// and every type word swapped (BTF type records are all 32-bit words);
+/// strings are bytes and stay.
 fn byte_swapped(b: &[u8]) -> Vec<u8> {
     let mut out = b.to_vec();
     let type_len = u32::from_le_bytes(b[12..16].try_into().unwrap()) as usize;
@@ -719,6 +719,14 @@ fn cases() -> Vec<Case> {
         }),
     ));
     c.push(case(
+        "module BTF byte-swapped, over a little-endian base",
+        Accept("bpftool (libbpf 1.1) reads split BTF in the other byte order than its base"),
+        Box::new(|fx, dir| {
+            let p = copy(dir, "crc7.btf", &byte_swapped(&fx.ko_btf));
+            os(&[&"dump", &p, &"--base", &fx.vmlinux])
+        }),
+    ));
+    c.push(case(
         "module BTF without its base",
         Fail {
             file: "crc7.btf",
@@ -1154,6 +1162,8 @@ fn bad_input_matrix() {
     });
     let cases = cases();
     let root = tempfile::tempdir().unwrap();
+    let base_meta = |m: std::fs::Metadata| (m.len(), m.modified().unwrap());
+    let base_before = base_meta(std::fs::metadata(&fx.vmlinux).unwrap());
     let mut failed = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         match run_case(&fx, root.path(), i, c) {
@@ -1168,6 +1178,11 @@ fn bad_input_matrix() {
     for f in &failed {
         eprintln!("{f}");
     }
+    assert_eq!(
+        base_meta(std::fs::metadata(&fx.vmlinux).unwrap()),
+        base_before,
+        "the base vmlinux was touched"
+    );
     println!("bad input: {} cases, {} failed", cases.len(), failed.len());
     assert!(failed.is_empty());
 }
@@ -1189,4 +1204,58 @@ fn unwritable_stderr_is_no_panic() {
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(1), "{status:?}");
+}
+
+/// The other side of "a big-endian ELF": a real one (clang for s390x) is
+/// no bad input. kbtf encodes it to the bytes pahole 1.24 writes.
+#[test]
+fn big_endian_elf_encodes_as_pahole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("be.c"), SMALL_C).unwrap();
+    let run = |cmd: &str, args: &[&str]| {
+        Command::new(cmd)
+            .args(args)
+            .current_dir(d)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !run(
+        "clang",
+        &[
+            "--target=s390x-linux-gnu",
+            "-g",
+            "-O1",
+            "-c",
+            "be.c",
+            "-o",
+            "be.o",
+        ],
+    ) {
+        eprintln!("skipping: clang cannot build for s390x here");
+        return;
+    }
+    let detached = ["-J", "--btf_gen_floats", "--lang_exclude=rust"];
+    assert!(run(
+        "pahole",
+        &[&detached[..], &["--btf_encode_detached=pahole.btf", "be.o"]].concat()
+    ));
+    assert!(run(
+        env!("CARGO_BIN_EXE_kbtf"),
+        &[
+            &["pahole"][..],
+            &detached[..],
+            &["--btf_encode_detached=kbtf.btf", "be.o"]
+        ]
+        .concat()
+    ));
+    let (ours, theirs) = (
+        std::fs::read(d.join("kbtf.btf")).unwrap(),
+        std::fs::read(d.join("pahole.btf")).unwrap(),
+    );
+    assert_eq!(&theirs[..2], &[0xeb, 0x9f], "pahole wrote big-endian BTF");
+    assert!(
+        ours == theirs,
+        "kbtf's BTF of a big-endian ELF differs from pahole's"
+    );
 }
