@@ -1,14 +1,23 @@
 //! The bad-input matrix of the `kbtf` binary (issue 7, item 2): damaged
 //! copies of a small corpus module (crc7.ko; tcp_dctcp.ko for `.BTF_ids`),
-//! of an object compiled here, and of hand-made BTF blobs, fed to each
-//! subcommand. Every case must end with a non-zero exit (not 101, not a
-//! signal), one line on stderr naming the file and containing the fragment
-//! listed beside the case, no panic, every input unchanged and no file left
-//! behind. Cases where the damaged input is legitimately accepted say why
-//! (the oracle is what pahole, bpftool or resolve_btfids do with it).
+//! of an object compiled here, and of hand-made BTF blobs, fed to `dump`,
+//! `check`, `encode`, `pahole`, `ids` and `resolve_btfids`.
 //!
-//! To add a subcommand's cases (e.g. `kbtf gen`), add one `case(...)` line
-//! per input in [`cases`].
+//! Every `Fail` case must end with a non-zero exit (not 101, not a signal),
+//! one line on stderr naming the file and containing the fragment listed
+//! beside the case, no panic. Every case, `Accept` ones too, must leave
+//! its inputs byte for byte unchanged and no file behind (temporary or
+//! output), and the base vmlinux untouched. `resolve_btfids` cases are
+//! also run through the kernel's own resolve_btfids, which must agree
+//! (except where it exits 0 on a file libelf cannot read:
+//! [`UPSTREAM_ACCEPTS_GARBAGE`]).
+//!
+//! `Accept` cases say why success is right, from what the oracle does with
+//! the same input (pahole 1.24, bpftool/libbpf 1.1, resolve_btfids).
+//!
+//! Cases are rows of [`cases`]; a new subcommand's (e.g. `kbtf gen`) is one
+//! `c.push(case(name, Fail { file, msg }, Box::new(|fx, dir| args)))` each,
+//! or one more name in the command list of a loop (truncations, blobs).
 
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
@@ -546,7 +555,7 @@ fn cases() -> Vec<Case> {
     ] {
         let fx_probe = PRISTINE_SIZES.with(|s| s.borrow().get(file).cloned());
         for cut in fx_probe.unwrap_or_default() {
-            for cmd in ["dump", "encode", "pahole"] {
+            for cmd in ["dump", "encode", "pahole", "check"] {
                 c.push(case(
                     format!("{file} truncated at {cut:#x}: {cmd}"),
                     Fail {
