@@ -70,6 +70,15 @@ pub fn btf_blob(bytes: &[u8]) -> Result<Cow<'_, [u8]>> {
 pub fn section_data<'data>(section: &impl ObjectSection<'data>) -> Result<Cow<'data, [u8]>> {
     let name = section.name().unwrap_or("?").to_owned();
     let bad = |what: String| Error::Elf(format!("compressed section {name}: {what}"));
+    // object says "Invalid compressed data size or offset" for a plain
+    // section whose bytes lie outside the file: name the section and its range.
+    if section.data().is_err() {
+        if let Some((offset, size)) = section.file_range() {
+            return Err(Error::Elf(format!(
+                "section {name} (offset {offset:#x}, size {size:#x}) extends past the end of the file"
+            )));
+        }
+    }
     let compressed = section.compressed_data()?;
     let claimed = compressed.uncompressed_size;
     let data = compressed.data;

@@ -145,6 +145,17 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
                 size,
             })
         };
+        // Any section outside the file makes it unreadable to upstream
+        // (libelf refuses it) and to the in-place rewrite: refuse it here.
+        if sh.sh_type(endian) != elf::SHT_NOBITS {
+            place(sh).map_err(|_| {
+                Error::Elf(format!(
+                    "section {} ({}) is beyond the end of the file",
+                    index.0,
+                    String::from_utf8_lossy(name)
+                ))
+            })?;
+        }
         // The last of each wins, as in upstream.
         if name == BTF_IDS_SECTION.as_bytes() {
             if sh.sh_flags(endian).contains(elf::SHF_COMPRESSED) {

@@ -51,7 +51,11 @@ pub fn run(args: Args) -> Result<(), Error> {
     match (findings.len(), kernel_ok) {
         (0, true) => Ok(()),
         (0, false) => Err(Error::Rejected(format!("{name}: the kernel refuses it"))),
-        (n, _) => Err(Error::Rejected(format!("{name}: {n} finding(s)"))),
+        // The first finding on stderr too, so the one error line says what is wrong.
+        (n, _) => Err(Error::Rejected(format!(
+            "{name}: {n} finding(s), the first: {}",
+            findings[0]
+        ))),
     }
 }
 

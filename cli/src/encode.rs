@@ -78,6 +78,11 @@ impl Job<'_> {
             .build()
             .map_err(|e| Error::Other(format!("cannot start {threads} threads: {e}")))?;
         let btf = pool.install(|| encode_deduped(self.elf, base, self.opts))?;
+        // No types of its own (no DWARF, e.g. a stripped module): pahole
+        // 1.24 writes no file and leaves the ELF alone; so does kbtf.
+        if btf.own_ids().len() == 0 {
+            return Ok(());
+        }
         let bytes = btf.to_bytes();
         match self.output {
             Some(out) => atomic::write_file_atomic(out, &bytes)?,

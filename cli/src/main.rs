@@ -16,6 +16,7 @@ mod pahole;
 mod resolve_btfids;
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -62,6 +63,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    ignore_sigxfsz();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let invoked_as = args
         .first()
@@ -85,6 +87,18 @@ fn main() -> ExitCode {
     report(result)
 }
 
+/// A write past the file size limit (`ulimit -f`) kills the process with
+/// SIGXFSZ by default, before kbtf can remove its temporary file or say
+/// which file failed. Ignored, the write fails with EFBIG instead and is
+/// reported like any other write error.
+fn ignore_sigxfsz() {
+    // SAFETY: setting a signal's disposition to SIG_IGN, before any thread
+    // starts, installs no handler code.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// The exit status of a subcommand's result, printing its error.
 fn report(result: Result<(), Error>) -> ExitCode {
     match result {
@@ -92,7 +106,9 @@ fn report(result: Result<(), Error>) -> ExitCode {
         // A reader that stopped early (`kbtf dump ... | head`) is not an error.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("kbtf: {e}");
+            // Not eprintln!: it panics (exit 101) when stderr cannot be
+            // written, e.g. a file under the same full disk or `ulimit -f`.
+            let _ = writeln!(std::io::stderr(), "kbtf: {e}");
             ExitCode::FAILURE
         }
     }

@@ -14,6 +14,7 @@
 //!   `F.moves` if kbtf left one for that blob.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -187,7 +188,8 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
     match run(&opts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("FAILED: {e}");
+            // Not eprintln!, which panics when stderr cannot be written.
+            let _ = writeln!(std::io::stderr(), "FAILED: {e}");
             ExitCode::from(255)
         }
     }

@@ -94,6 +94,31 @@ pub fn encode_file(
 
 /// [`encode_file`] on the bytes of an ELF file.
 pub fn encode_elf(bytes: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
+    encode_elf_kind(bytes, base, opts).map_err(|e| unrelocated_hint(bytes, e))
+}
+
+/// A DWARF error of an ET_REL file whose `.debug_info` has no relocations
+/// (`objcopy --remove-section .rela.debug_*`) says so: its offsets into the
+/// other DWARF sections are then unrelocated, and the error alone puzzles.
+/// (pahole 1.24 prints a libdw error for such a file but exits 0.)
+fn unrelocated_hint(bytes: &[u8], e: Error) -> Error {
+    let Error::Dwarf { offset, what } = e else {
+        return e;
+    };
+    let unrelocated = object::File::parse(bytes).is_ok_and(|f| {
+        f.kind() == object::ObjectKind::Relocatable
+            && f.section_by_name(".debug_info")
+                .is_some_and(|s| s.relocations().next().is_none())
+    });
+    let what = if unrelocated {
+        format!("{what} (an ET_REL file without relocations for .debug_info: .rela.debug_info removed?)")
+    } else {
+        what
+    };
+    Error::Dwarf { offset, what }
+}
+
+fn encode_elf_kind(bytes: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
     match object::FileKind::parse(bytes)? {
         object::FileKind::Elf32 => encode::<object::elf::FileHeader32<object::Endianness>>(
             &ElfFile32::parse(bytes)?,
@@ -149,7 +174,7 @@ fn encode<H: FileHeader>(
         let data = if is_rel {
             reloc::relocated(file, &section, &layout)?
         } else {
-            section.uncompressed_data()?
+            crate::input::section_data(&section)?
         };
         sections.insert(name, data);
     }

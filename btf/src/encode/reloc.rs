@@ -61,7 +61,8 @@ pub fn relocated<'data, H: FileHeader>(
     section: &object::read::elf::ElfSection<'data, '_, H>,
     layout: &Layout,
 ) -> Result<Cow<'data, [u8]>> {
-    let mut data = section.uncompressed_data()?;
+    // section_data: bounds named, inflation bounded by the stream.
+    let mut data = crate::input::section_data(section)?;
     let name = section.name().unwrap_or("?");
     let little = file.is_little_endian();
     let riscv = file.elf_header().e_machine(file.endian()) == object::elf::EM_RISCV;
