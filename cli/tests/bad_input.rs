@@ -555,7 +555,7 @@ fn cases() -> Vec<Case> {
     ] {
         let fx_probe = PRISTINE_SIZES.with(|s| s.borrow().get(file).cloned());
         for cut in fx_probe.unwrap_or_default() {
-            for cmd in ["dump", "encode", "pahole", "check"] {
+            for cmd in ["dump", "encode", "pahole", "check", "gen"] {
                 c.push(case(
                     format!("{file} truncated at {cut:#x}: {cmd}"),
                     Fail {
@@ -575,6 +575,13 @@ fn cases() -> Vec<Case> {
                             detached.push(&out);
                             a.extend(os(&[&detached, &p]));
                             return a;
+                        }
+                        if cmd == "gen" {
+                            // gen-btf.sh's spelling: module mode with a base, vmlinux mode without.
+                            return match base {
+                                true => os(&[&cmd, &"--btf_base", &fx.vmlinux, &p]),
+                                false => os(&[&cmd, &p]),
+                            };
                         }
                         let mut a = os(&[&cmd, &p]);
                         if cmd == "encode" {
