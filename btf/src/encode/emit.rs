@@ -84,7 +84,7 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
 
     fn add(&mut self, die: u64, words: &[u32]) -> EResult<u32> {
         self.btf
-            .add_record_unbounded(words)
+            .add_record(words)
             .map(|id| id.0)
             .map_err(|e| err(die, e.to_string()))
     }
@@ -458,42 +458,8 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
             for &(id, offset, size) in &self.percpu_vars {
                 words.extend_from_slice(&[id, offset, size]);
             }
-            self.btf.add_record_unbounded(&words)?;
+            self.btf.add_record(&words)?;
         }
         Ok(self.btf)
-    }
-}
-
-/// libbpf's `BTF_MAX_NR_TYPES`. The BTF pahole builds for a vmlinux holds
-/// millions of types before dedup, more than the kernel's limit that
-/// [`Btf::add_record`] enforces.
-const LIBBPF_MAX_NR_TYPES: u32 = 0x7fff_ffff;
-
-impl Btf {
-    /// [`Btf::add_record`] with libbpf's limit on the number of types
-    /// instead of the kernel's, for BTF that is still to be deduplicated.
-    pub(crate) fn add_record_unbounded(&mut self, words: &[u32]) -> crate::Result<crate::TypeId> {
-        let id = crate::TypeId(self.type_count());
-        let info = Info(words.get(1).copied().unwrap_or(0));
-        if words.len() < crate::record::COMMON_WORDS
-            || crate::record::record_words(info, self.layout()) != Some(words.len())
-        {
-            return Err(Error::Invalid {
-                id,
-                what: format!(
-                    "{} record of {} words does not match its info",
-                    info.kind().name(),
-                    words.len()
-                ),
-            });
-        }
-        if id.0 > LIBBPF_MAX_NR_TYPES {
-            return Err(Error::Limit(format!(
-                "more than {LIBBPF_MAX_NR_TYPES} types"
-            )));
-        }
-        self.offsets.push(self.words.len() as u32);
-        self.words.extend_from_slice(words);
-        Ok(id)
     }
 }
