@@ -44,6 +44,52 @@ impl FileBytes {
         }
         std::fs::read(path).map(FileBytes::Read)
     }
+
+    /// Drops the whole pages of `part` (a subslice of these bytes) from the
+    /// resident set: read once, a large file's DWARF would otherwise count
+    /// toward the peak RSS until the end. The mapping is private and never
+    /// written, so the kernel reads the pages back from the page cache, with
+    /// the same bytes, if they are touched again. Does nothing for bytes that
+    /// were read into memory, or for a slice that is not part of the map.
+    pub fn release(&self, part: &[u8]) {
+        let FileBytes::Mapped(map) = self else {
+            return;
+        };
+        let (map_start, start) = (map.as_ptr() as usize, part.as_ptr() as usize);
+        if start < map_start || start + part.len() > map_start + map.len() {
+            return;
+        }
+        let page = page_size();
+        // Only pages wholly inside `part`: the ones around it may hold other
+        // data still in use (harmless to drop, but a wasted fault).
+        let first = (start - map_start).div_ceil(page) * page;
+        let end = (start - map_start + part.len()) / page * page;
+        if end > first {
+            // SAFETY: DONTNEED on a private read-only file mapping only
+            // discards the process's copy of clean pages; every later read
+            // sees the file's bytes as before (the same assumption `open`
+            // makes: the file is not written while mapped).
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, first, end - first)
+            };
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as usize,
+        _ => 4096,
+    }
+}
+
+/// Elsewhere the page size is unknown here: a size no page exceeds makes
+/// `release` a no-op for all but huge slices, which stays correct.
+#[cfg(not(target_os = "linux"))]
+fn page_size() -> usize {
+    1 << 30
 }
 
 /// Whether `bytes` start like an ELF file.

@@ -100,7 +100,10 @@ impl StringTable {
 
     fn index(&self) -> &HashTable<Entry> {
         self.index.get_or_init(|| {
-            let mut table = HashTable::new();
+            // Sized once for every string (a vmlinux base has ~100k): growing
+            // step by step rehashes them all several times.
+            let count = self.bytes.iter().filter(|&&b| b == 0).count();
+            let mut table = HashTable::with_capacity(count);
             for (off, s) in self.strings() {
                 let h = hash(s);
                 // Keep the first occurrence: that is where lookups should land.

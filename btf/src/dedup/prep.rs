@@ -12,6 +12,7 @@ use super::{ty, Dedup};
 use crate::{Btf, Kind};
 
 pub(super) fn hash_base(d: &mut Dedup, btf: &Btf) {
+    d.table.reserve(d.start_id as usize);
     for id in 1..d.start_id {
         d.map[id as usize] = id;
         let t = ty(btf, id);

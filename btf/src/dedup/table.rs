@@ -64,6 +64,15 @@ impl CandidateTable {
         self.len += 1;
     }
 
+    /// Makes room for `entries` more appends: a split BTF's base is hashed
+    /// whole before anything else, and growing the tables step by step
+    /// through a vmlinux's worth of types cost a small module's dedup more
+    /// than its own types did.
+    pub(super) fn reserve(&mut self, entries: usize) {
+        self.chains.reserve(entries);
+        self.links.reserve(entries);
+    }
+
     /// The first candidate position for `hash`; walk with [`CandidateTable::next`].
     pub(super) fn candidates(&mut self, hash: u64) -> Cursor {
         self.chain_head(hash)

@@ -87,15 +87,20 @@ pub fn encode_file(
     let path = path.as_ref();
     let run = || -> Result<Btf> {
         let bytes = FileBytes::open(path)?;
-        encode_elf(&bytes, base, opts)
+        encode_elf_kind(&bytes, base, opts, &|part| bytes.release(part))
+            .map_err(|e| unrelocated_hint(&bytes, e))
     };
     run().map_err(|e| e.in_file(path))
 }
 
 /// [`encode_file`] on the bytes of an ELF file.
 pub fn encode_elf(bytes: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
-    encode_elf_kind(bytes, base, opts).map_err(|e| unrelocated_hint(bytes, e))
+    encode_elf_kind(bytes, base, opts, &|_| {}).map_err(|e| unrelocated_hint(bytes, e))
 }
+
+/// Told which bytes of the input the encoder is done with (see
+/// [`FileBytes::release`]).
+type Release<'r> = &'r (dyn Fn(&[u8]) + Sync);
 
 /// A DWARF error of an ET_REL file whose `.debug_info` has no relocations
 /// (`objcopy --remove-section .rela.debug_*`) says so: its offsets into the
@@ -118,17 +123,24 @@ fn unrelocated_hint(bytes: &[u8], e: Error) -> Error {
     Error::Dwarf { offset, what }
 }
 
-fn encode_elf_kind(bytes: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
+fn encode_elf_kind(
+    bytes: &[u8],
+    base: Option<Arc<Btf>>,
+    opts: &EncodeOptions,
+    release: Release<'_>,
+) -> Result<Btf> {
     match object::FileKind::parse(bytes)? {
         object::FileKind::Elf32 => encode::<object::elf::FileHeader32<object::Endianness>>(
             &ElfFile32::parse(bytes)?,
             base,
             opts,
+            release,
         ),
         object::FileKind::Elf64 => encode::<object::elf::FileHeader64<object::Endianness>>(
             &ElfFile64::parse(bytes)?,
             base,
             opts,
+            release,
         ),
         other => Err(Error::Elf(format!("not an ELF file ({other:?})"))),
     }
@@ -158,6 +170,7 @@ fn encode<H: FileHeader>(
     file: &ElfFile<'_, H>,
     base: Option<Arc<Btf>>,
     opts: &EncodeOptions,
+    release: Release<'_>,
 ) -> Result<Btf> {
     let is_rel = file.kind() == object::ObjectKind::Relocatable;
     let layout = reloc::Layout::new(file);
@@ -222,6 +235,7 @@ fn encode<H: FileHeader>(
     // the next batch while this one is added to the BTF: adding is serial,
     // in unit order, so the output is the same for any thread count.
     let chunk = rayon::current_num_threads().max(1) * 4;
+    let debug_info = sections.get(".debug_info").map_or(&[][..], |d| &d[..]);
     let decode = |batch| decode_batch(&dwarf, batch, walk_opts);
     let mut batches = headers.chunks(chunk);
     let mut pending = batches.next().map(|b| (b, decode(b)));
@@ -239,6 +253,13 @@ fn encode<H: FileHeader>(
             || next.map(|b| (b, decode(b))),
         );
         added?;
+        // The units before the next batch are encoded: their DWARF need not
+        // stay resident (vmlinux has 200 MiB of it).
+        let done = decoded.as_ref().map_or(debug_info.len(), |(b, _)| {
+            b.first()
+                .map_or(debug_info.len(), |h| unit_offset(h) as usize)
+        });
+        release(&debug_info[..done.min(debug_info.len())]);
         pending = decoded;
     }
     builder.finish()
