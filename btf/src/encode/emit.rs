@@ -7,6 +7,7 @@ use gimli::constants as dw;
 use super::cu::{CuModel, DeclTag, Name, Param, SmallId, TypeData, TypeEntry};
 use super::funcs::FunctionFilter;
 use super::percpu;
+use super::strmemo::StrMemo;
 use super::symbols::{SymbolIndex, PERCPU_SECTION};
 use super::EncodeOptions;
 use crate::view::{int_encoding, linkage};
@@ -27,6 +28,7 @@ pub struct BtfBuilder<'s, 'a> {
     array_index_id: u32,
     /// DATASEC entries: (VAR id, offset, size).
     percpu_vars: Vec<(u32, u32, u32)>,
+    names: StrMemo<'s>,
 }
 
 /// A builder error: what, and the DIE it came from.
@@ -51,7 +53,13 @@ fn tag_name(tag: u16) -> String {
 }
 
 impl<'s, 'a> BtfBuilder<'s, 'a> {
-    pub fn new(btf: Btf, opts: &'s EncodeOptions, symbols: &'s SymbolIndex<'a>) -> Self {
+    /// `debug_str` is the string section most names are slices of.
+    pub fn new(
+        btf: Btf,
+        opts: &'s EncodeOptions,
+        symbols: &'s SymbolIndex<'a>,
+        debug_str: &'s [u8],
+    ) -> Self {
         BtfBuilder {
             btf,
             opts,
@@ -61,16 +69,24 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
             need_index_type: false,
             array_index_id: 0,
             percpu_vars: Vec::new(),
+            names: StrMemo::new(debug_str),
         }
     }
 
     fn str(&mut self, s: Name<'_>) -> EResult<StrOff> {
         match s {
             None | Some(b"") => Ok(StrOff(0)),
-            Some(s) => self
-                .btf
-                .add_str(s)
-                .map_err(|e| err(0, format!("string {:?}: {e}", String::from_utf8_lossy(s)))),
+            Some(s) => {
+                if let Some(off) = self.names.get(s) {
+                    return Ok(StrOff(off));
+                }
+                let off = self
+                    .btf
+                    .add_str(s)
+                    .map_err(|e| err(0, format!("string {:?}: {e}", String::from_utf8_lossy(s))))?;
+                self.names.set(s, off.0);
+                Ok(off)
+            }
         }
     }
 

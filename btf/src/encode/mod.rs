@@ -22,6 +22,7 @@ mod lto;
 mod percpu;
 mod recode;
 pub mod reloc;
+mod strmemo;
 pub mod symbols;
 mod walk;
 
@@ -212,7 +213,8 @@ fn encode<H: FileHeader>(
     } else {
         Endian::Big
     });
-    let mut builder = emit::BtfBuilder::new(btf, opts, &symbols);
+    let debug_str = sections.get(".debug_str").map_or(&[][..], |d| &d[..]);
+    let mut builder = emit::BtfBuilder::new(btf, opts, &symbols, debug_str);
     let walk_opts = walk::WalkOptions {
         little_endian: file.is_little_endian(),
         decl_tags: !opts.skip_decl_tags,
