@@ -31,12 +31,13 @@
 //! halves: kbtf-btf knows nothing of `.BTF_ids`, and BPF tooling that only
 //! resolves ids does not pay for gimli.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use kbtf_btf::dedup::{dedup, DedupOptions};
 use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
-use kbtf_btf::encode::{encode_elf, EncodeOptions};
-use kbtf_btf::input::btf_blob;
+use kbtf_btf::encode::{encode_elf, encode_mapped, EncodeOptions};
+use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 
 use crate::names::TypeNames;
@@ -99,8 +100,17 @@ fn step(name: &'static str) -> impl FnOnce(Error) -> Error {
 
 /// Encodes and deduplicates the DWARF of `elf` as pahole -J does.
 pub fn encode(elf: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
+    dedup_encoded(|| encode_elf(elf, base, opts))
+}
+
+/// [`encode`] on a file's bytes (see [`encode_mapped`]).
+fn encode_file_bytes(elf: &FileBytes, opts: &EncodeOptions) -> Result<Btf> {
+    dedup_encoded(|| encode_mapped(elf, None, opts))
+}
+
+fn dedup_encoded(encode: impl FnOnce() -> kbtf_btf::Result<Btf>) -> Result<Btf> {
     let run = || -> kbtf_btf::Result<Btf> {
-        let mut btf = encode_elf(elf, base, opts)?;
+        let mut btf = encode()?;
         // pahole's strings were interned as it built the types: libbpf keeps them.
         dedup(
             &mut btf,
@@ -150,12 +160,17 @@ pub fn gen_module(elf: &[u8], base: Arc<Btf>, opts: &GenOptions) -> Result<Modul
     let blob = btf.to_bytes();
 
     let (with_ids, warnings, notes) = match resolve_ids(elf, &btf, old_btf.as_ref(), opts)? {
-        Some((ids, outcome)) => (outcome.apply(&ids), outcome.warnings, outcome.notes),
-        None => (elf.to_vec(), Vec::new(), Vec::new()),
+        Some((ids, outcome)) => (
+            Cow::Owned(outcome.apply(&ids)),
+            outcome.warnings,
+            outcome.notes,
+        ),
+        // Most modules have no .BTF_ids: no copy of the whole file for them.
+        None => (Cow::Borrowed(elf), Vec::new(), Vec::new()),
     };
     // pahole adds no .BTF for a module without types of its own (no DWARF).
     let bytes = if btf.own_ids().len() == 0 && old_btf.is_none() {
-        with_ids
+        with_ids.into_owned()
     } else {
         // Resolving only rewrote bytes in place, so `.BTF` goes into the same layout.
         set_sections(&with_ids, &[(".BTF", &blob)]).map_err(|e| step("writing .BTF")(e.into()))?
@@ -171,9 +186,10 @@ pub fn gen_module(elf: &[u8], base: Arc<Btf>, opts: &GenOptions) -> Result<Modul
 /// gen-btf.sh without `--btf_base` on a vmlinux's bytes: the `.btf.o` to
 /// link in and the resolved `.BTF_ids`; the file itself is not changed.
 /// The vmlinux's own `.BTF`, if any, is the BTF that produced ids already there.
-pub fn gen_vmlinux(elf: &[u8], opts: &GenOptions) -> Result<VmlinuxOutput> {
+pub fn gen_vmlinux(file: &FileBytes, opts: &GenOptions) -> Result<VmlinuxOutput> {
+    let elf: &[u8] = file;
     let old_btf = btf_blob(elf).ok().and_then(|blob| Btf::parse(&blob).ok());
-    let btf = encode(elf, None, &opts.encode)?;
+    let btf = encode_file_bytes(file, &opts.encode)?;
     let blob = btf.to_bytes();
     let info = ElfInfo::parse(elf).map_err(|e| step("reading the ELF header")(e.into()))?;
     let object = btf_object(&blob, &info).map_err(|e| step("writing .btf.o")(e.into()))?;

@@ -86,17 +86,25 @@ pub fn encode_file(
     opts: &EncodeOptions,
 ) -> Result<Btf> {
     let path = path.as_ref();
-    let run = || -> Result<Btf> {
-        let bytes = FileBytes::open(path)?;
-        encode_elf_kind(&bytes, base, opts, &|part| bytes.release(part))
-            .map_err(|e| unrelocated_hint(&bytes, e))
-    };
+    let run = || -> Result<Btf> { encode_mapped(&FileBytes::open(path)?, base, opts) };
     run().map_err(|e| e.in_file(path))
 }
 
 /// [`encode_file`] on the bytes of an ELF file.
 pub fn encode_elf(bytes: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
     encode_elf_kind(bytes, base, opts, &|_| {}).map_err(|e| unrelocated_hint(bytes, e))
+}
+
+/// [`encode_elf`] on a file's bytes, letting the encoded DWARF of a mapped
+/// file leave the resident set as it goes (see [`FileBytes::release`]): a
+/// vmlinux's 200 MiB of `.debug_info` would otherwise stay to the end.
+pub fn encode_mapped(
+    bytes: &FileBytes,
+    base: Option<Arc<Btf>>,
+    opts: &EncodeOptions,
+) -> Result<Btf> {
+    encode_elf_kind(bytes, base, opts, &|part| bytes.release(part))
+        .map_err(|e| unrelocated_hint(bytes, e))
 }
 
 /// Told which bytes of the input the encoder is done with (see
@@ -191,6 +199,25 @@ fn encode<H: FileHeader>(
             crate::input::section_data(&section)?
         };
         sections.insert(name, data);
+    }
+    if is_rel {
+        // The relocated copies are what the encoder reads: the mapped
+        // originals and their relocations (mlx5_core.ko: 21 MB of
+        // .debug_info, 29 MB of .rela.debug_info) need not stay resident.
+        for section in file.sections() {
+            let copied = section.name().is_ok_and(|name| {
+                let relocations_of = name
+                    .strip_prefix(".rela")
+                    .or_else(|| name.strip_prefix(".rel"));
+                matches!(sections.get(name), Some(Cow::Owned(_)))
+                    || relocations_of.is_some_and(|target| DWARF_SECTIONS_READ.contains(&target))
+            });
+            if copied {
+                if let Ok(data) = section.data() {
+                    release(data);
+                }
+            }
+        }
     }
     let endian = if file.is_little_endian() {
         gimli::RunTimeEndian::Little
