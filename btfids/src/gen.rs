@@ -14,12 +14,14 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
+//! use kbtf_btf::dedup::BaseCandidates;
 //! use kbtf_btf::Btf;
 //! use kbtf_btfids::gen::{gen_module, GenOptions};
 //!
-//! let base = Arc::new(Btf::from_file("vmlinux")?);
+//! // Made once, shared by every module over this base.
+//! let base = BaseCandidates::new(Arc::new(Btf::from_file("vmlinux")?));
 //! let ko = std::fs::read("nf_conntrack.ko")?;
-//! let out = gen_module(&ko, base, &GenOptions::kernel())?;
+//! let out = gen_module(&ko, &base, &GenOptions::kernel())?;
 //! if out.changed {
 //!     kbtf_btf::atomic::write_file_atomic("nf_conntrack.ko".as_ref(), &out.bytes)?;
 //! }
@@ -32,9 +34,8 @@
 //! resolves ids does not pay for gimli.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use kbtf_btf::dedup::{dedup, DedupOptions};
+use kbtf_btf::dedup::{dedup_owned, BaseCandidates, DedupOptions};
 use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
 use kbtf_btf::encode::{encode_elf, encode_mapped, EncodeOptions};
 use kbtf_btf::input::{btf_blob, FileBytes};
@@ -99,28 +100,31 @@ fn step(name: &'static str) -> impl FnOnce(Error) -> Error {
 }
 
 /// Encodes and deduplicates the DWARF of `elf` as pahole -J does.
-pub fn encode(elf: &[u8], base: Option<Arc<Btf>>, opts: &EncodeOptions) -> Result<Btf> {
-    dedup_encoded(|| encode_elf(elf, base, opts))
+/// `base` (when given) holds the base BTF and its dedup candidates, made
+/// once for any number of modules.
+pub fn encode(elf: &[u8], base: Option<&BaseCandidates>, opts: &EncodeOptions) -> Result<Btf> {
+    dedup_encoded(
+        || encode_elf(elf, base.map(|b| b.btf().clone()), opts),
+        base,
+    )
 }
 
 /// [`encode`] on a file's bytes (see [`encode_mapped`]).
 fn encode_file_bytes(elf: &FileBytes, opts: &EncodeOptions) -> Result<Btf> {
-    dedup_encoded(|| encode_mapped(elf, None, opts))
+    dedup_encoded(|| encode_mapped(elf, None, opts), None)
 }
 
-fn dedup_encoded(encode: impl FnOnce() -> kbtf_btf::Result<Btf>) -> Result<Btf> {
-    let run = || -> kbtf_btf::Result<Btf> {
-        let mut btf = encode()?;
-        // pahole's strings were interned as it built the types: libbpf keeps them.
-        dedup(
-            &mut btf,
-            &DedupOptions {
-                rebuild_strings: false,
-            },
-        )?;
-        Ok(btf)
+fn dedup_encoded(
+    encode: impl FnOnce() -> kbtf_btf::Result<Btf>,
+    base: Option<&BaseCandidates>,
+) -> Result<Btf> {
+    // pahole's strings were interned as it built the types: libbpf keeps them.
+    let keep_strings = DedupOptions {
+        rebuild_strings: false,
     };
-    run().map_err(|e| step("encoding BTF")(e.into()))
+    encode()
+        .and_then(|btf| dedup_owned(btf, &keep_strings, base))
+        .map_err(|e| step("encoding BTF")(e.into()))
 }
 
 /// The ids of `elf` resolved against `btf`, `earlier` being the BTF that
@@ -152,10 +156,10 @@ fn resolve_ids<'a>(
 /// the file. The `.BTF` already in the file, if it parses over `base`, is
 /// taken as the BTF that produced ids already in `.BTF_ids` (a module an
 /// earlier run, kbtf's or upstream's, processed).
-pub fn gen_module(elf: &[u8], base: Arc<Btf>, opts: &GenOptions) -> Result<ModuleOutput> {
+pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Result<ModuleOutput> {
     let old_btf = btf_blob(elf)
         .ok()
-        .and_then(|blob| Btf::parse_split(&blob, Some(base.clone())).ok());
+        .and_then(|blob| Btf::parse_split(&blob, Some(base.btf().clone())).ok());
     let btf = encode(elf, Some(base), &opts.encode)?;
     let blob = btf.to_bytes();
 

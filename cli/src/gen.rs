@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kbtf_btf::atomic::write_file_atomic;
+use kbtf_btf::dedup::BaseCandidates;
 use kbtf_btf::encode::EncodeOptions;
 use kbtf_btf::Btf;
 use kbtf_btfids::gen::{gen_module, gen_vmlinux, GenOptions};
@@ -64,7 +65,8 @@ pub fn run(args: Args) -> Result<(), Error> {
         };
         return with_threads(args.jobs, || vmlinux(elf, &opts, args.verbose));
     };
-    let base = Arc::new(Btf::from_file(base_path)?);
+    // The base's dedup candidates are made once for all the modules.
+    let base = BaseCandidates::new(Arc::new(Btf::from_file(base_path)?));
     if let [ko] = args.files.as_slice() {
         // One module: its encoding may use every thread.
         return with_threads(args.jobs, || module(ko, &base, &opts, args.verbose));
@@ -164,9 +166,14 @@ fn in_file(e: IdsError, path: &Path) -> Error {
 }
 
 /// One module, rewritten in place when anything changed.
-fn module(path: &Path, base: &Arc<Btf>, opts: &GenOptions, verbose: bool) -> Result<(), Error> {
+fn module(
+    path: &Path,
+    base: &BaseCandidates,
+    opts: &GenOptions,
+    verbose: bool,
+) -> Result<(), Error> {
     let bytes = std::fs::read(path).map_err(|e| in_file(e.into(), path))?;
-    let out = gen_module(&bytes, base.clone(), opts).map_err(|e| in_file(e, path))?;
+    let out = gen_module(&bytes, base, opts).map_err(|e| in_file(e, path))?;
     print_messages(path, &out.warnings, &out.notes, verbose);
     if out.changed {
         write_file_atomic(path, &out.bytes)?;
@@ -206,7 +213,7 @@ fn vmlinux(path: &Path, opts: &GenOptions, verbose: bool) -> Result<(), Error> {
 /// Many modules over one base. Each worker handles one module at a time
 /// on a single thread; every worker but the first holds a jobserver token
 /// while it works, so kbtf under `make -jN` uses at most N threads.
-fn batch(args: &Args, base: &Arc<Btf>, opts: &GenOptions) -> Vec<Failure> {
+fn batch(args: &Args, base: &BaseCandidates, opts: &GenOptions) -> Vec<Failure> {
     // SAFETY: called once, before any file is opened, so the descriptors
     // MAKEFLAGS names are still the ones make passed.
     let client = unsafe { jobserver::Client::from_env() };

@@ -93,6 +93,8 @@ mod strings;
 mod structs;
 mod table;
 
+use std::sync::Arc;
+
 use crate::record::type_id_slots;
 use crate::{Btf, Error, Kind, Result, StringTable, TypeId, TypeRef, MAX_NR_TYPES};
 use table::CandidateTable;
@@ -151,23 +153,80 @@ pub struct DedupStats {
 /// assert_eq!((stats.types_before, stats.types_after), (4, 2));
 /// ```
 pub fn dedup(btf: &mut Btf, opts: &DedupOptions) -> Result<DedupStats> {
+    // Phases 1 and 5 rewrite records in place; this undoes them on error.
+    let saved_words = btf.words.clone();
+    dedup_in_place(btf, opts, None).inspect_err(|_| btf.words = saved_words)
+}
+
+/// [`dedup`] for a BTF the caller gives up: no copy of its records is kept
+/// to restore on error (on a vmlinux being encoded, about 100 MB at the
+/// peak), and a split BTF can take its base's candidates from `base`,
+/// computed once for every module over that base.
+///
+/// ```
+/// # use std::sync::Arc;
+/// use kbtf_btf::{Btf, Info, Kind};
+/// use kbtf_btf::dedup::{dedup_owned, BaseCandidates, DedupOptions};
+///
+/// let mut base = Btf::new();
+/// let int = base.add_str(b"int").unwrap();
+/// base.add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020]).unwrap();
+/// let base = BaseCandidates::new(Arc::new(base));
+/// let mut module = Btf::new_split(base.btf().clone());
+/// let int = module.add_str(b"int").unwrap();
+/// module.add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020]).unwrap();
+/// let module = dedup_owned(module, &DedupOptions::default(), Some(&base)).unwrap();
+/// assert_eq!(module.own_ids().len(), 0);
+/// ```
+pub fn dedup_owned(
+    mut btf: Btf,
+    opts: &DedupOptions,
+    base: Option<&BaseCandidates>,
+) -> Result<Btf> {
+    dedup_in_place(&mut btf, opts, base)?;
+    Ok(btf)
+}
+
+/// A base BTF's types entered into dedup's candidate table, once: hashing a
+/// vmlinux base for every module cost a batch of modules a seventh of its
+/// time. Holding the base keeps it from being changed while this exists.
+pub struct BaseCandidates {
+    base: Arc<Btf>,
+    table: CandidateTable,
+}
+
+impl BaseCandidates {
+    pub fn new(base: Arc<Btf>) -> BaseCandidates {
+        let mut table = CandidateTable::default();
+        prep::hash_types(&mut table, &base, base.type_count());
+        BaseCandidates { base, table }
+    }
+
+    /// The base these are the candidates of.
+    pub fn btf(&self) -> &Arc<Btf> {
+        &self.base
+    }
+}
+
+fn dedup_in_place(
+    btf: &mut Btf,
+    opts: &DedupOptions,
+    base: Option<&BaseCandidates>,
+) -> Result<DedupStats> {
     check_input(btf)?;
     let types_before = btf.own_ids().len() as u32;
     let strings_before = btf.strings.len();
-    // Phases 1 and 5 rewrite records in place; this undoes them on error.
-    let saved_words = btf.words.clone();
-    match run_phases(btf, opts) {
-        Ok((words, offsets, strings)) => {
-            btf.words = words;
-            btf.offsets = offsets;
-            if let Some(strings) = strings {
-                btf.replace_strings(strings);
-            }
-        }
-        Err(e) => {
-            btf.words = saved_words;
-            return Err(e);
-        }
+    // Candidates made for another base are not used.
+    let base = base.filter(|b| {
+        btf.base
+            .as_ref()
+            .is_some_and(|own| Arc::ptr_eq(own, &b.base))
+    });
+    let (words, offsets, strings) = run_phases(btf, opts, base)?;
+    btf.words = words;
+    btf.offsets = offsets;
+    if let Some(strings) = strings {
+        btf.replace_strings(strings);
     }
     Ok(DedupStats {
         types_before,
@@ -180,9 +239,12 @@ pub fn dedup(btf: &mut Btf, opts: &DedupOptions) -> Result<DedupStats> {
 /// New records, record offsets and (when rebuilt) strings.
 type Output = (Vec<u32>, Vec<u32>, Option<StringTable>);
 
-fn run_phases(btf: &mut Btf, opts: &DedupOptions) -> Result<Output> {
+fn run_phases(btf: &mut Btf, opts: &DedupOptions, base: Option<&BaseCandidates>) -> Result<Output> {
     let mut d = Dedup::new(btf);
-    prep::hash_base(&mut d, btf);
+    match base {
+        Some(base) => prep::take_base(&mut d, &base.table),
+        None => prep::hash_base(&mut d, btf),
+    }
     let strings = if opts.rebuild_strings {
         Some(strings::dedup_strings(btf)?)
     } else {

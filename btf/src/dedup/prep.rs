@@ -8,13 +8,31 @@
 use super::signature::{
     hash_array, hash_common, hash_enum, hash_fnproto, hash_int_decl_tag, hash_struct,
 };
+use super::table::CandidateTable;
 use super::{ty, Dedup};
 use crate::{Btf, Kind};
 
 pub(super) fn hash_base(d: &mut Dedup, btf: &Btf) {
-    d.table.reserve(d.start_id as usize);
+    mark_base(d);
+    hash_types(&mut d.table, btf, d.start_id);
+}
+
+/// [`hash_base`] with the table made beforehand by [`hash_types`].
+pub(super) fn take_base(d: &mut Dedup, table: &CandidateTable) {
+    mark_base(d);
+    d.table = table.clone();
+}
+
+fn mark_base(d: &mut Dedup) {
     for id in 1..d.start_id {
         d.map[id as usize] = id;
+    }
+}
+
+/// Enters types `1..end` of `btf` into `table`.
+pub(super) fn hash_types(table: &mut CandidateTable, btf: &Btf, end: u32) {
+    table.reserve(end as usize);
+    for id in 1..end {
         let t = ty(btf, id);
         let w = t.words();
         let hash = match t.kind() {
@@ -28,6 +46,6 @@ pub(super) fn hash_base(d: &mut Dedup, btf: &Btf) {
             // so there are no unknown kinds left to refuse.
             _ => hash_common(w),
         };
-        d.table.append(hash, id);
+        table.append(hash, id);
     }
 }

@@ -31,7 +31,7 @@ struct Chain {
 }
 
 /// A multimap from hash to type ids, iterated in libbpf's order.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct CandidateTable {
     chains: HashMap<u64, Chain, FxBuildHasher>,
     links: Vec<Link>,

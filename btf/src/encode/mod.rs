@@ -374,10 +374,9 @@ pub fn encode_deduped(
     opts: &EncodeOptions,
 ) -> Result<Btf> {
     let path = path.as_ref();
-    let mut btf = encode_file(path, base, opts)?;
+    let btf = encode_file(path, base, opts)?;
     let keep_strings = crate::dedup::DedupOptions {
         rebuild_strings: false,
     };
-    crate::dedup::dedup(&mut btf, &keep_strings).map_err(|e| e.in_file(path))?;
-    Ok(btf)
+    crate::dedup::dedup_owned(btf, &keep_strings, None).map_err(|e| e.in_file(path))
 }
