@@ -730,6 +730,15 @@ fn cases() -> Vec<Case> {
         "Exceeded max resolving depth:32",
     );
 
+    // The kernel's table of types ends below id 0xfffff (BTF_MAX_TYPE): a
+    // reference to that id finds no type, though the record is there.
+    case(
+        "pointer past the type table",
+        pointers(0x10_0000, |r| r[0][2] = 0xf_ffff),
+        Some(1),
+        "Invalid type_id",
+    );
+
     // Type tags before other modifiers.
     case(
         "CONST then TYPE_TAG",
@@ -786,6 +795,26 @@ fn each_rule_agrees_with_the_kernel() {
         "{} broken BTFs: checker findings as expected; the kernel agreed on {asked}",
         cases.len()
     );
+}
+
+/// A BTF of `n` anonymous pointers to void, with `edit` applied to the
+/// records (`records[i]` is type `i + 1`) and "a" at string offset 1.
+fn pointers(n: usize, edit: impl FnOnce(&mut Vec<Vec<u32>>)) -> Vec<u8> {
+    let ptr = Info::new(Kind::Ptr, false, 0).0;
+    let mut records = vec![vec![0, ptr, 0]; n];
+    edit(&mut records);
+    let types: Vec<u8> = records
+        .iter()
+        .flatten()
+        .flat_map(|w| w.to_ne_bytes())
+        .collect();
+    let mut b = every_kind().to_bytes()[..24].to_vec();
+    set(&mut b, 12, types.len() as u32);
+    set(&mut b, 16, types.len() as u32);
+    set(&mut b, 20, 3);
+    b.extend_from_slice(&types);
+    b.extend_from_slice(b"\0a\0");
+    b
 }
 
 /// The every-kind BTF with a header of `len` bytes (over 24), zero-padded.
@@ -846,6 +875,16 @@ fn valid_corner_cases_pass_both() {
         // one that leaves the sections unaligned in the blob.
         ("header of 25 bytes", longer_header(25)),
         ("header of 28 bytes", longer_header(28)),
+        // Records past the kernel's type table (ids from 0xfffff on) get
+        // the per-record checks only: this struct's member does not fit,
+        // and nobody looks.
+        (
+            "struct past the type table",
+            pointers(0x10_0010, |r| {
+                let st = Info::new(Kind::Struct, false, 1).0;
+                r.push(vec![1, st, 4, 1, 0xf_fff0, 0]);
+            }),
+        ),
         (
             "DATASEC with any printable name",
             with(|b, _| {

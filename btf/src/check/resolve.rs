@@ -21,6 +21,16 @@ use crate::{Btf, Kind, Member, TypeId, TypeRef};
 const MAX_DEPTH: usize = 32;
 /// The size of a pointer on the 64-bit kernels this checks for.
 const PTR_SIZE: u32 = 8;
+/// `BTF_MAX_TYPE`: the kernel's table of types ends below this id. Records
+/// past it pass the per-record rules (the kernel logs "Exceeded max num of
+/// types" and goes on) but are never resolved, and ids from there on are
+/// no types for the reference rules.
+const TABLE_END: u32 = crate::MAX_TYPE_ID;
+
+/// The own types the kernel keeps in its table, in id order.
+fn table_types(btf: &Btf) -> impl Iterator<Item = TypeRef<'_>> {
+    btf.own_types().take_while(|t| t.id().0 < TABLE_END)
+}
 
 pub(super) fn check_references(btf: &Btf) -> Vec<Finding> {
     let mut r = Resolver {
@@ -29,7 +39,7 @@ pub(super) fn check_references(btf: &Btf) -> Vec<Finding> {
         state: vec![Visit::New; btf.own_ids().len()],
         findings: Vec::new(),
     };
-    for t in btf.own_types() {
+    for t in table_types(btf) {
         if needs_resolve(t.kind()) && !r.resolved(t.id()) {
             if let Err(f) = r.resolve(t.id()) {
                 r.findings.push(f);
@@ -132,8 +142,12 @@ fn is_regular_int(t: TypeRef<'_>) -> bool {
 }
 
 impl<'a> Resolver<'a> {
-    /// The type of `id`, `None` for void (the parser made sure every id exists).
+    /// The type of `id`, `None` for void and for ids with no type in the
+    /// kernel's table.
     fn get(&self, id: TypeId) -> Option<TypeRef<'a>> {
+        if id.0 >= TABLE_END {
+            return None;
+        }
         self.btf.type_by_id(id)
     }
 
@@ -620,7 +634,7 @@ pub(super) fn check_type_tags(btf: &Btf) -> Vec<Finding> {
     // Types below `good` have had their chains checked; a walk that reaches
     // one checks it and stops, as the kernel's does.
     let mut good = btf.start_id().0 - 1;
-    for t in btf.own_types() {
+    for t in table_types(btf) {
         if !t.kind().is_modifier() {
             continue;
         }
