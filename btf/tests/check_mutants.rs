@@ -293,8 +293,14 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             let i = s.pick(rng, |_, _| true)?;
             let slots: Vec<usize> = str_off_slots(Info(s.records[i][1])).collect();
             let slot = rng.pick(&slots);
-            let long = [b'a'; 513];
-            let names: [&[u8]; 10] = [
+            // KSYM_NAME_LEN is 512: the longest name the kernel takes, and one more.
+            let (longest, long) = ([b'a'; 512], [b'a'; 513]);
+            let names: [&[u8]; 16] = [
+                b"",
+                b"\x01a",
+                b"a\xa0",
+                b"\xc0\xdf",
+                b"\xf7",
                 b"a-b",
                 b"1x",
                 b"a b",
@@ -304,6 +310,7 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                 b"\xd7",
                 b".L1",
                 b"_ok9",
+                &longest,
                 &long,
             ];
             let name = rng.pick(&names);
@@ -637,6 +644,15 @@ fn header(b: &mut Vec<u8>, rng: &mut Rng) -> String {
             }
             set(b, 4, len);
             format!("hdr_len -> {len}")
+        }
+        1 if rng.below(4) == 0 => {
+            // The whole header in the other byte order (the kernel reads its own).
+            for at in [4, 8, 12, 16, 20] {
+                let v = get(b, at);
+                set(b, at, v.swap_bytes());
+            }
+            b[..2].reverse();
+            "header in the other byte order".into()
         }
         1 => {
             let (at, v) = rng.pick(&[(0usize, 0xeb9eu32), (2, 2), (2, 0), (3, 1)]);
