@@ -875,6 +875,20 @@ fn valid_corner_cases_pass_both() {
         // one that leaves the sections unaligned in the blob.
         ("header of 25 bytes", longer_header(25)),
         ("header of 28 bytes", longer_header(28)),
+        // Each CONST on one resolved before it: the chain is long, but
+        // the kernel never walks it, it keeps where each one leads.
+        (
+            "34 CONSTs, each on the one before, under a PTR",
+            with(|b, n| {
+                rec(b, 0, info(Kind::Const, false, 0), 1, &[]);
+                for i in 0..33 {
+                    rec(b, 0, info(Kind::Const, false, 0), n + i, &[]);
+                }
+                rec(b, 0, info(Kind::Ptr, false, 0), n + 33, &[]);
+                let m = s(b, "m");
+                rec(b, 0, info(Kind::Struct, false, 1), 4, &[m, n + 33, 0]);
+            }),
+        ),
         // Records past the kernel's type table (ids from 0xfffff on) get
         // the per-record checks only: this struct's member does not fit,
         // and nobody looks.

@@ -24,7 +24,10 @@
 //!
 //! Disagreements found, each a checker bug, now fixed, with a hand-made case
 //! in `check_kernel.rs`: a header whose `hdr_len` is not a multiple of 4
-//! (the kernel takes it; kbtf's parser did not). Known disagreements left:
+//! (the kernel takes it; kbtf's parser did not); a chain of over 32
+//! modifiers each on one resolved before it (the kernel keeps where each
+//! resolved modifier leads and never walks the chain; kbtf walked it and
+//! gave up at 33 steps: "Invalid type_id"). Known disagreements left:
 //! none. Out of these seeds' reach: BTF of over 1M types (the kernel logs
 //! "Exceeded max num of types" and checks the records past id 0xffffe only
 //! on their own; probing that found a second bug, covered by hand-made
@@ -161,6 +164,7 @@ const MUTATIONS: &[&str] = &[
     "kind reshaped",
     "record removed",
     "record duplicated",
+    "deep chain",
 ];
 
 /// Kinds with members of `n` words each (and that `n`).
@@ -584,6 +588,54 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             renumber(s, |id| if id > i as u32 + 1 { id + 1 } else { id });
             format!("{} duplicated, later ids renumbered", s.kind_name(i))
         }
+        "deep chain" => {
+            // 16 to 34 modifiers in a row (the kernel follows 32), ending
+            // at an existing type, their head taken by a new PTR or an
+            // existing type id slot.
+            let len = rng.pick(&[16usize, 31, 32, 33, 34]);
+            let target = any_id(rng);
+            let name = s.add_str(b"t");
+            // Half of them without type tags, which must come first.
+            let kinds: &[Kind] = if rng.below(2) == 0 {
+                &[Kind::Const, Kind::Volatile, Kind::Restrict, Kind::Typedef]
+            } else {
+                &[
+                    Kind::Const,
+                    Kind::Volatile,
+                    Kind::Restrict,
+                    Kind::TypeTag,
+                    Kind::Typedef,
+                ]
+            };
+            let mut prev = target;
+            for _ in 0..len {
+                let kind = rng.pick(kinds);
+                let n = if matches!(kind, Kind::TypeTag | Kind::Typedef) {
+                    name
+                } else {
+                    0
+                };
+                s.records.push(vec![n, Info::new(kind, false, 0).0, prev]);
+                prev = s.records.len() as u32;
+            }
+            let taker = s.pick(rng, |_, r| type_id_slots(Info(r[1])).next().is_some());
+            match taker {
+                Some(i) if rng.below(2) == 0 => {
+                    let slots: Vec<usize> = type_id_slots(Info(s.records[i][1])).collect();
+                    let slot = rng.pick(&slots);
+                    s.records[i][slot] = prev;
+                    format!(
+                        "{len} modifiers to [{target}], their head in {} word {slot}",
+                        s.kind_name(i)
+                    )
+                }
+                _ => {
+                    s.records
+                        .push(vec![0, Info::new(Kind::Ptr, false, 0).0, prev]);
+                    format!("{len} modifiers to [{target}], their head under a new PTR")
+                }
+            }
+        }
         "string bytes" => string_bytes(s, rng),
         other => unreachable!("mutation {other}"),
     };
@@ -781,7 +833,8 @@ fn encode(obj: &Path, out: &Path, missing: &mut Vec<String>) -> Option<(&'static
 
 /// A hand-made BTF with what the compiled seeds have little of: DATASECs
 /// of several variables, a signed ENUM64, varargs, decl tags on members
-/// and parameters, a type tag chain, a FWD union, a flexible array.
+/// and parameters, a type tag chain, a FWD union, a flexible array, float
+/// and 128-bit members.
 fn data_sections() -> Btf {
     let mut b = Btf::new();
     let s = |b: &mut Btf, name: &str| b.add_str(name.as_bytes()).unwrap().0;
@@ -859,6 +912,18 @@ fn data_sections() -> Btf {
         1,
         &[vars[3], 0, 1],
     );
+    // A struct with kind_flag of a double, a 128-bit int and a bitfield.
+    let (dbl, i128) = (s(&mut b, "double"), s(&mut b, "__int128"));
+    let t_dbl = rec(&mut b, dbl, info(Kind::Float, false, 0), 8, &[]);
+    let t_i128 = rec(&mut b, i128, info(Kind::Int, false, 0), 16, &[0x0100_0080]);
+    let (mixed, d, big, bf) = (
+        s(&mut b, "mixed"),
+        s(&mut b, "d"),
+        s(&mut b, "big"),
+        s(&mut b, "bf"),
+    );
+    let members = [d, t_dbl, 0, big, t_i128, 128, bf, t_int, 5 << 24 | 256];
+    rec(&mut b, mixed, info(Kind::Struct, true, 3), 40, &members);
     b
 }
 

@@ -37,6 +37,7 @@ pub(super) fn check_references(btf: &Btf) -> Vec<Finding> {
         btf,
         start: btf.start_id().0,
         state: vec![Visit::New; btf.own_ids().len()],
+        ends: vec![None; btf.own_ids().len()],
         findings: Vec::new(),
     };
     for t in table_types(btf) {
@@ -87,6 +88,10 @@ struct Resolver<'a> {
     btf: &'a Btf,
     start: u32,
     state: Vec<Visit>,
+    /// Where each resolved own modifier and VAR leads: the end of its chain
+    /// of modifiers (the kernel's `resolved_ids`), so that a chain of any
+    /// length is one step for the rules that look through it.
+    ends: Vec<Option<TypeId>>,
     findings: Vec<Finding>,
 }
 
@@ -192,6 +197,10 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 Step::Done => {
+                    if t.kind().is_modifier() || t.kind() == Kind::Var {
+                        let end = self.skip_modifiers(t.type_id());
+                        self.ends[(id.0 - self.start) as usize] = Some(end);
+                    }
                     self.set(id, Visit::Done);
                     stack.pop();
                 }
@@ -447,7 +456,7 @@ impl<'a> Resolver<'a> {
     fn resolved_id(&self, mut id: TypeId) -> TypeId {
         for _ in 0..=MAX_DEPTH {
             match self.get(id) {
-                Some(t) if self.resolved(id) && t.kind().is_modifier() => id = t.type_id(),
+                Some(t) if self.resolved(id) && t.kind().is_modifier() => id = self.next(id, t),
                 Some(t) if self.resolved(id) && t.kind() == Kind::Func => return t.type_id(),
                 _ => break,
             }
@@ -455,12 +464,20 @@ impl<'a> Resolver<'a> {
         id
     }
 
+    /// The next step through modifier or VAR `t`: the end of its chain once
+    /// it is resolved, else the type it names.
+    fn next(&self, id: TypeId, t: TypeRef<'a>) -> TypeId {
+        id.0.checked_sub(self.start)
+            .and_then(|i| self.ends.get(i as usize).copied().flatten())
+            .unwrap_or_else(|| t.type_id())
+    }
+
     /// Follows modifiers to the first type that is not one (bounded: loops
     /// are reported elsewhere).
     fn skip_modifiers(&self, mut id: TypeId) -> TypeId {
         for _ in 0..=MAX_DEPTH {
             match self.get(id) {
-                Some(t) if t.kind().is_modifier() => id = t.type_id(),
+                Some(t) if t.kind().is_modifier() => id = self.next(id, t),
                 _ => break,
             }
         }
@@ -496,7 +513,9 @@ impl<'a> Resolver<'a> {
                         .map_or(0, |(_, s)| s);
                     return Some((t, elem.wrapping_mul(a.nelems)));
                 }
-                k if (k.is_modifier() || k == Kind::Var) && self.resolved(id) => id = t.type_id(),
+                k if (k.is_modifier() || k == Kind::Var) && self.resolved(id) => {
+                    id = self.next(id, t)
+                }
                 _ => return None,
             }
         }
