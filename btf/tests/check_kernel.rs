@@ -739,6 +739,21 @@ fn cases() -> Vec<Case> {
         "Invalid type_id",
     );
 
+    // The kernel keeps each resolved array's size: nesting is no limit.
+    case(
+        "40 nested arrays in a struct too small",
+        with(|b, n| {
+            rec(b, 0, info(Kind::Array, false, 0), 0, &[1, 1, 1]);
+            for i in 0..39 {
+                rec(b, 0, info(Kind::Array, false, 0), 0, &[n + i, 1, 1]);
+            }
+            let m = s(b, "m");
+            rec(b, 0, info(Kind::Struct, false, 1), 3, &[m, n + 39, 0]);
+        }),
+        Some(n + 40),
+        "Member exceeds struct_size",
+    );
+
     // Type tags before other modifiers.
     case(
         "CONST then TYPE_TAG",

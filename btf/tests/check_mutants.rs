@@ -27,8 +27,10 @@
 //! (the kernel takes it; kbtf's parser did not); a chain of over 32
 //! modifiers each on one resolved before it (the kernel keeps where each
 //! resolved modifier leads and never walks the chain; kbtf walked it and
-//! gave up at 33 steps: "Invalid type_id"). Known disagreements left:
-//! none. Out of these seeds' reach: BTF of over 1M types (the kernel logs
+//! gave up at 33 steps: "Invalid type_id"); over 32 nested arrays (the
+//! kernel keeps each resolved array's size; kbtf computed it again and
+//! took the 33rd level as size 0, so a struct too small passed). Known
+//! disagreements left: none. Out of these seeds' reach: BTF of over 1M types (the kernel logs
 //! "Exceeded max num of types" and checks the records past id 0xffffe only
 //! on their own; probing that found a second bug, covered by hand-made
 //! cases) and split BTF (the kernel takes base BTF only).
@@ -165,6 +167,7 @@ const MUTATIONS: &[&str] = &[
     "record removed",
     "record duplicated",
     "deep chain",
+    "nested arrays",
 ];
 
 /// Kinds with members of `n` words each (and that `n`).
@@ -635,6 +638,31 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                     format!("{len} modifiers to [{target}], their head under a new PTR")
                 }
             }
+        }
+        "nested arrays" => {
+            // 16 to 40 arrays, each of the one before, the first of an INT,
+            // as the member of a new struct of about their size.
+            let int = s.pick(rng, |k, r| k == Kind::Int && r[2] > 0)?;
+            let depth = rng.pick(&[16usize, 31, 32, 33, 40]);
+            let (mut elem, mut size) = (int as u32 + 1, s.records[int][2] as u64);
+            for _ in 0..depth {
+                let n = rng.pick(&[1u32, 1, 1, 2]);
+                s.records.push(vec![
+                    0,
+                    Info::new(Kind::Array, false, 0).0,
+                    0,
+                    elem,
+                    int as u32 + 1,
+                    n,
+                ]);
+                elem = s.records.len() as u32;
+                size *= n as u64;
+            }
+            let st = (size as u32).wrapping_add(rng.pick(&[0, 0, u32::MAX, 4]));
+            let m = s.add_str(b"m");
+            s.records
+                .push(vec![0, Info::new(Kind::Struct, false, 1).0, st, m, elem, 0]);
+            format!("{depth} nested arrays of {size} bytes in a struct of {st}")
         }
         "string bytes" => string_bytes(s, rng),
         other => unreachable!("mutation {other}"),

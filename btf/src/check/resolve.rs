@@ -38,6 +38,7 @@ pub(super) fn check_references(btf: &Btf) -> Vec<Finding> {
         start: btf.start_id().0,
         state: vec![Visit::New; btf.own_ids().len()],
         ends: vec![None; btf.own_ids().len()],
+        sizes: vec![None; btf.own_ids().len()],
         findings: Vec::new(),
     };
     for t in table_types(btf) {
@@ -92,6 +93,9 @@ struct Resolver<'a> {
     /// of modifiers (the kernel's `resolved_ids`), so that a chain of any
     /// length is one step for the rules that look through it.
     ends: Vec<Option<TypeId>>,
+    /// The size of each resolved own ARRAY (the kernel's `resolved_sizes`),
+    /// so that nested arrays are not walked again.
+    sizes: Vec<Option<u32>>,
     findings: Vec<Finding>,
 }
 
@@ -197,9 +201,13 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 Step::Done => {
+                    let at = (id.0 - self.start) as usize;
                     if t.kind().is_modifier() || t.kind() == Kind::Var {
-                        let end = self.skip_modifiers(t.type_id());
-                        self.ends[(id.0 - self.start) as usize] = Some(end);
+                        self.ends[at] = Some(self.skip_modifiers(t.type_id()));
+                    }
+                    if let Some(a) = t.array() {
+                        let elem = self.size_of(a.elem_type).map_or(0, |(_, s)| s);
+                        self.sizes[at] = Some(elem.wrapping_mul(a.nelems));
                     }
                     self.set(id, Visit::Done);
                     stack.pop();
@@ -472,6 +480,12 @@ impl<'a> Resolver<'a> {
             .unwrap_or_else(|| t.type_id())
     }
 
+    /// The size of a resolved own ARRAY.
+    fn array_size(&self, id: TypeId) -> Option<u32> {
+        let at = id.0.checked_sub(self.start)?;
+        self.sizes.get(at as usize).copied().flatten()
+    }
+
     /// Follows modifiers to the first type that is not one (bounded: loops
     /// are reported elsewhere).
     fn skip_modifiers(&self, mut id: TypeId) -> TypeId {
@@ -505,6 +519,9 @@ impl<'a> Resolver<'a> {
                 | Kind::Datasec
                 | Kind::Float => return Some((t, t.size())),
                 Kind::Ptr => return Some((t, PTR_SIZE)),
+                Kind::Array if self.array_size(id).is_some() => {
+                    return Some((t, self.array_size(id).unwrap_or(0)))
+                }
                 Kind::Array if !self.resolved(id) || depth >= MAX_DEPTH => return Some((t, 0)),
                 Kind::Array => {
                     let a = t.array().expect("an ARRAY record");
