@@ -592,35 +592,55 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             format!("{} duplicated, later ids renumbered", s.kind_name(i))
         }
         "deep chain" => {
-            // 16 to 34 modifiers in a row (the kernel follows 32), ending
-            // at an existing type, their head taken by a new PTR or an
-            // existing type id slot.
-            let len = rng.pick(&[16usize, 31, 32, 33, 34]);
+            // 16 to 40 types in a row (the kernel's walk goes 32 deep), each
+            // on the one before or the one after, ending at an existing
+            // type; their head is taken by a new PTR or an existing type id
+            // slot. Modifiers only (half of them without type tags, which
+            // must come first), or mixed with structs, unions, arrays and
+            // pointers (all of 8 bytes at most, so sizes stay valid).
+            let len = rng.pick(&[16usize, 31, 32, 33, 34, 40]);
+            let forward = rng.below(2) == 0;
             let target = any_id(rng);
             let name = s.add_str(b"t");
-            // Half of them without type tags, which must come first.
-            let kinds: &[Kind] = if rng.below(2) == 0 {
-                &[Kind::Const, Kind::Volatile, Kind::Restrict, Kind::Typedef]
-            } else {
-                &[
-                    Kind::Const,
-                    Kind::Volatile,
-                    Kind::Restrict,
-                    Kind::TypeTag,
-                    Kind::Typedef,
-                ]
-            };
-            let mut prev = target;
-            for _ in 0..len {
-                let kind = rng.pick(kinds);
-                let n = if matches!(kind, Kind::TypeTag | Kind::Typedef) {
-                    name
-                } else {
-                    0
-                };
-                s.records.push(vec![n, Info::new(kind, false, 0).0, prev]);
-                prev = s.records.len() as u32;
+            let int = s.pick(rng, |k, r| {
+                k == Kind::Int && r[2] <= 8 && r[3] & 0xff == r[2] * 8
+            });
+            let mut kinds = vec![Kind::Const, Kind::Volatile, Kind::Restrict, Kind::Typedef];
+            match rng.below(3) {
+                0 => {}
+                1 => kinds.push(Kind::TypeTag),
+                _ => {
+                    kinds.extend([Kind::Struct, Kind::Union, Kind::Ptr]);
+                    if int.is_some() {
+                        kinds.push(Kind::Array);
+                    }
+                }
             }
+            let first = s.records.len() as u32 + 1;
+            for k in 0..len as u32 {
+                let next = match (forward, k) {
+                    (true, k) if k + 1 < len as u32 => first + k + 1,
+                    (false, k) if k > 0 => first + k - 1,
+                    _ => target,
+                };
+                let kind = rng.pick(&kinds);
+                let info = Info::new(kind, false, (kind.has_size() as u32) & 1).0;
+                s.records.push(match kind {
+                    Kind::Struct | Kind::Union => vec![name, info, 8, name, next, 0],
+                    Kind::Array => vec![0, info, 0, next, int.unwrap_or(0) as u32 + 1, 1],
+                    Kind::TypeTag | Kind::Typedef => vec![name, info, next],
+                    _ => vec![0, info, next],
+                });
+            }
+            let prev = if forward {
+                first
+            } else {
+                first + len as u32 - 1
+            };
+            let (len, target) = (
+                format!("{len} {}", if forward { "forward" } else { "backward" }),
+                format!("{target}] ({})", kinds.len()),
+            );
             let taker = s.pick(rng, |_, r| type_id_slots(Info(r[1])).next().is_some());
             match taker {
                 Some(i) if rng.below(2) == 0 => {
@@ -628,14 +648,14 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                     let slot = rng.pick(&slots);
                     s.records[i][slot] = prev;
                     format!(
-                        "{len} modifiers to [{target}], their head in {} word {slot}",
+                        "{len} types to [{target}, their head in {} word {slot}",
                         s.kind_name(i)
                     )
                 }
                 _ => {
                     s.records
                         .push(vec![0, Info::new(Kind::Ptr, false, 0).0, prev]);
-                    format!("{len} modifiers to [{target}], their head under a new PTR")
+                    format!("{len} types to [{target}, their head under a new PTR")
                 }
             }
         }
