@@ -168,6 +168,7 @@ const MUTATIONS: &[&str] = &[
     "record duplicated",
     "deep chain",
     "nested arrays",
+    "wide record",
 ];
 
 /// Kinds with members of `n` words each (and that `n`).
@@ -683,6 +684,24 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             s.records
                 .push(vec![0, Info::new(Kind::Struct, false, 1).0, st, m, elem, 0]);
             format!("{depth} nested arrays of {size} bytes in a struct of {st}")
+        }
+        "wide record" => {
+            // Up to and past the 16-bit vlen, by repeating the last member.
+            let i = s.pick(rng, |k, r| {
+                member_words(k).is_some() && Info(r[1]).vlen() > 0
+            })?;
+            let n = member_words(s.kind(i)).unwrap();
+            let vlen = rng.pick(&[0xfffeu32, 0xffff, 0x1_0000]);
+            let rec = &mut s.records[i];
+            let last = rec[rec.len() - n..].to_vec();
+            while rec.len() < 3 + n * vlen as usize {
+                rec.extend_from_slice(&last);
+            }
+            set_info(rec, |v| v & !0xff_ffff | vlen);
+            format!(
+                "{} vlen -> {vlen:#x} (last member repeated)",
+                s.kind_name(i)
+            )
         }
         "string bytes" => string_bytes(s, rng),
         other => unreachable!("mutation {other}"),
