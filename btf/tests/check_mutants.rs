@@ -43,6 +43,7 @@ mod kernel_oracle;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
 use kbtf_btf::check::check_blob;
 use kbtf_btf::encode::{encode_deduped, EncodeOptions};
@@ -59,12 +60,25 @@ struct Seed {
     name: String,
     records: Vec<Vec<u32>>,
     strings: Vec<u8>,
+    /// The id of the first record and the offset of the first string: 1
+    /// and 0, or for split BTF where its base's end.
+    start: u32,
+    str_base: u32,
 }
 
 impl Seed {
     fn new(name: impl Into<String>, blob: &[u8]) -> Seed {
+        Seed::new_split(name, blob, None)
+    }
+
+    fn new_split(name: impl Into<String>, blob: &[u8], base: Option<&Arc<Btf>>) -> Seed {
         let name = name.into();
-        let btf = Btf::parse(blob).unwrap_or_else(|e| panic!("seed {name}: {e}"));
+        let btf =
+            Btf::parse_split(blob, base.cloned()).unwrap_or_else(|e| panic!("seed {name}: {e}"));
+        let str_base = base.map_or(0, |b| {
+            let bytes = b.to_bytes_endian(kbtf_btf::Endian::NATIVE);
+            u32::from_ne_bytes(bytes[20..24].try_into().unwrap())
+        });
         let records = btf.own_types().map(|t| t.words().to_vec()).collect();
         // Written back in native order, the strings are what follows the types.
         let bytes = btf.to_bytes_endian(kbtf_btf::Endian::NATIVE);
@@ -75,6 +89,8 @@ impl Seed {
             name,
             records,
             strings,
+            start: btf.start_id().0,
+            str_base,
         }
     }
 
@@ -99,7 +115,18 @@ impl Seed {
 
     /// The first id past the records.
     fn end_id(&self) -> u32 {
-        self.records.len() as u32 + 1
+        self.start + self.records.len() as u32
+    }
+
+    /// The id of record `i`.
+    fn id(&self, i: usize) -> u32 {
+        self.start + i as u32
+    }
+
+    /// The record of an own id.
+    fn index(&self, id: u32) -> Option<usize> {
+        let i = id.checked_sub(self.start)? as usize;
+        (i < self.records.len()).then_some(i)
     }
 
     fn kind(&self, i: usize) -> Kind {
@@ -117,7 +144,8 @@ impl Seed {
         (!fits.is_empty()).then(|| fits[rng.below(fits.len())])
     }
 
-    /// A string offset by what is there: mid-string, or the start of one.
+    /// Positions in the strings by what is there: mid-string, or the start
+    /// of one (add `str_base` for a name offset).
     fn str_offsets(&self, mid: bool) -> Vec<u32> {
         let s = &self.strings;
         (1..s.len())
@@ -128,14 +156,14 @@ impl Seed {
 
     /// Appends a string, returning its offset.
     fn add_str(&mut self, s: &[u8]) -> u32 {
-        let off = self.strings.len() as u32;
+        let off = self.str_base + self.strings.len() as u32;
         self.strings.extend_from_slice(s);
         self.strings.push(0);
         off
     }
 
     fn kind_name(&self, i: usize) -> String {
-        format!("[{}] {}", i + 1, self.kind(i).name())
+        format!("[{}] {}", self.id(i), self.kind(i).name())
     }
 }
 
@@ -256,7 +284,7 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             let i = s.pick(rng, |_, r| type_id_slots(Info(r[1])).next().is_some())?;
             let slots: Vec<usize> = type_id_slots(Info(s.records[i][1])).collect();
             let slot = rng.pick(&slots);
-            let id = i as u32 + 1;
+            let id = s.id(i);
             let new = match rng.below(6) {
                 0 => 0,
                 1 => id,
@@ -275,16 +303,12 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             let first = s.pick(rng, |k, _| links(k))?;
             let mut last = first;
             for _ in 0..64 {
-                let next = s.records[last][2] as usize;
-                if next == 0 || next > s.records.len() || !links(s.kind(next - 1)) {
-                    break;
+                match s.index(s.records[last][2]) {
+                    Some(next) if links(s.kind(next)) && next != first => last = next,
+                    _ => break,
                 }
-                if next - 1 == first {
-                    break;
-                }
-                last = next - 1;
             }
-            s.records[last][2] = first as u32 + 1;
+            s.records[last][2] = s.id(first);
             format!(
                 "{} -> {} closes a loop",
                 s.kind_name(last),
@@ -295,8 +319,8 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             let i = s.pick(rng, |_, _| true)?;
             let slots: Vec<usize> = str_off_slots(Info(s.records[i][1])).collect();
             let slot = rng.pick(&slots);
-            let len = s.strings.len() as u32;
-            let mid = s.str_offsets(true);
+            let len = s.str_base + s.strings.len() as u32;
+            let mid: Vec<u32> = s.str_offsets(true).iter().map(|o| s.str_base + o).collect();
             let new = match rng.below(6) {
                 0 => 0,
                 1 => len,
@@ -447,8 +471,9 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             let name = s.kind_name(i);
             let non_int: Vec<u32> = (0..s.records.len())
                 .filter(|&j| s.kind(j) != Kind::Int)
-                .map(|j| j as u32 + 1)
+                .map(|j| s.id(j))
                 .collect();
+            let own = s.id(i);
             let rec = &mut s.records[i];
             match rng.below(3) {
                 0 => {
@@ -462,7 +487,7 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                 }
                 1 => {
                     let other = any_id(rng);
-                    let v = rng.pick(&[0, i as u32 + 1, end, other]);
+                    let v = rng.pick(&[0, own, end, other]);
                     rec[3] = v;
                     format!("{name} element type -> {v}")
                 }
@@ -484,7 +509,7 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             let name = s.kind_name(i);
             let funcs: Vec<u32> = (0..s.records.len())
                 .filter(|&j| matches!(s.kind(j), Kind::Func | Kind::Datasec | Kind::Var))
-                .map(|j| j as u32 + 1)
+                .map(|j| s.id(j))
                 .collect();
             let a = s.add_str(b"arg");
             let rec = &mut s.records[i];
@@ -554,11 +579,9 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
         "decl tag" => {
             let i = s.pick(rng, |k, _| k == Kind::DeclTag)?;
             let name = s.kind_name(i);
-            let target = s.records[i][2] as usize;
             let tvlen = s
-                .records
-                .get(target.wrapping_sub(1))
-                .map_or(0, |r| Info(r[1]).vlen());
+                .index(s.records[i][2])
+                .map_or(0, |t| Info(s.records[t][1]).vlen());
             if rng.below(4) == 0 {
                 let v = any_id(rng);
                 s.records[i][2] = v;
@@ -582,14 +605,16 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             let i = s.pick(rng, |_, _| true)?;
             let name = s.kind_name(i);
             s.records.remove(i);
-            renumber(s, |id| if id > i as u32 + 1 { id - 1 } else { id });
+            let removed = s.id(i);
+            renumber(s, |id| if id > removed { id - 1 } else { id });
             format!("{name} removed, later ids renumbered")
         }
         "record duplicated" => {
             let i = s.pick(rng, |_, _| true)?;
             let copy = s.records[i].clone();
             s.records.insert(i + 1, copy);
-            renumber(s, |id| if id > i as u32 + 1 { id + 1 } else { id });
+            let copied = s.id(i);
+            renumber(s, |id| if id > copied { id + 1 } else { id });
             format!("{} duplicated, later ids renumbered", s.kind_name(i))
         }
         "deep chain" => {
@@ -617,7 +642,7 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                     }
                 }
             }
-            let first = s.records.len() as u32 + 1;
+            let first = s.end_id();
             for k in 0..len as u32 {
                 let next = match (forward, k) {
                     (true, k) if k + 1 < len as u32 => first + k + 1,
@@ -628,7 +653,7 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                 let info = Info::new(kind, false, (kind.has_size() as u32) & 1).0;
                 s.records.push(match kind {
                     Kind::Struct | Kind::Union => vec![name, info, 8, name, next, 0],
-                    Kind::Array => vec![0, info, 0, next, int.unwrap_or(0) as u32 + 1, 1],
+                    Kind::Array => vec![0, info, 0, next, s.id(int.unwrap_or(0)), 1],
                     Kind::TypeTag | Kind::Typedef => vec![name, info, next],
                     _ => vec![0, info, next],
                 });
@@ -665,7 +690,7 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             // as the member of a new struct of about their size.
             let int = s.pick(rng, |k, r| k == Kind::Int && r[2] > 0)?;
             let depth = rng.pick(&[16usize, 31, 32, 33, 40]);
-            let (mut elem, mut size) = (int as u32 + 1, s.records[int][2] as u64);
+            let (mut elem, mut size) = (s.id(int), s.records[int][2] as u64);
             for _ in 0..depth {
                 let n = rng.pick(&[1u32, 1, 1, 2]);
                 s.records.push(vec![
@@ -673,10 +698,10 @@ fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                     Info::new(Kind::Array, false, 0).0,
                     0,
                     elem,
-                    int as u32 + 1,
+                    s.id(int),
                     n,
                 ]);
-                elem = s.records.len() as u32;
+                elem = s.end_id() - 1;
                 size *= n as u64;
             }
             let st = (size as u32).wrapping_add(rng.pick(&[0, 0, u32::MAX, 4]));
@@ -736,7 +761,11 @@ fn reshape(s: &mut Seed, rng: &mut Rng) -> String {
         Kind::Array => 3,
         k => member_words(k).unwrap_or(0) * vlen as usize,
     };
-    let names = s.str_offsets(false);
+    let names: Vec<u32> = s
+        .str_offsets(false)
+        .iter()
+        .map(|o| s.str_base + o)
+        .collect();
     let end = s.end_id();
     let mut rec = vec![
         old[0],
