@@ -19,6 +19,10 @@
 //! said (and fails under CI). Where `BPF_BTF_LOAD` is unavailable the test
 //! is skipped with a message.
 //!
+//! A second test does the same with split BTF (pahole `--btf_base`, three
+//! objects over `base.c`): `check_blob` with the base against the kernel
+//! on the BTF merged with its base, record mutations only.
+//!
 //! Each mutant gets one mutation, one in four two of them. Agreement also
 //! needs the same type id where the kernel's failing line names one.
 //!
@@ -47,12 +51,15 @@ use std::sync::Arc;
 
 use kbtf_btf::check::check_blob;
 use kbtf_btf::encode::{encode_deduped, EncodeOptions};
+use kbtf_btf::kernel::KernelReject;
 use kbtf_btf::record::{record_words, str_off_slots, type_id_slots};
 use kbtf_btf::{Btf, Info, Kind};
 use kernel_oracle::{kernel_failure, kernel_verdict, Rng};
 
 /// How many mutants, spread round-robin over the seeds.
 const MUTANTS: usize = 30_000;
+/// How many mutants of split BTF (some of which cannot be merged).
+const SPLIT_MUTANTS: usize = 10_000;
 
 /// A valid BTF taken apart: its records (native-order words) and strings.
 #[derive(Clone)]
@@ -895,27 +902,62 @@ fn run(cmd: &mut Command) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// pahole 1.24's BTF of `obj`, encoded on its own (base BTF) into `out`;
-/// `None` if pahole is missing or fails.
-fn pahole(obj: &Path, out: &Path) -> Option<Vec<u8>> {
+/// pahole 1.24's BTF of `obj` into `out`, split over the BTF file `base`
+/// if given; `None` if pahole is missing or fails.
+fn pahole(obj: &Path, out: &Path, base: Option<&Path>) -> Option<Vec<u8>> {
     // pahole 1.24 does not truncate an existing output.
     let _ = std::fs::remove_file(out);
     let mut cmd = Command::new("pahole");
-    cmd.args(["-J", "--btf_gen_floats", "--lang_exclude=rust"])
-        .arg(format!("--btf_encode_detached={}", out.display()))
+    cmd.args(["-J", "--btf_gen_floats", "--lang_exclude=rust"]);
+    if let Some(base) = base {
+        cmd.arg("--btf_base").arg(base);
+    }
+    cmd.arg(format!("--btf_encode_detached={}", out.display()))
         .arg(obj);
     run(&mut cmd).then(|| std::fs::read(out).ok()).flatten()
+}
+
+/// `testdata/encode/<file>` compiled with `cc -g -c <opt>` into `dir`.
+fn compile(dir: &Path, cc: &str, file: &str, opt: &str) -> Option<PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/encode");
+    let obj = dir.join(format!("{cc}{opt}-{file}.o"));
+    let mut compile = Command::new(cc);
+    compile
+        .args(["-g", "-gdwarf-4", "-c", opt, "-o"])
+        .arg(&obj)
+        .arg(src.join(file));
+    run(&mut compile).then_some(obj)
+}
+
+/// Says which seeds are missing (a failure under CI).
+fn report_missing(missing: &[String]) {
+    if missing.is_empty() {
+        return;
+    }
+    let msg = format!(
+        "seeds left out: {} (Debian: gcc, clang, dwarves)",
+        missing.join(", ")
+    );
+    if std::env::var_os("CI").is_some() {
+        panic!("{msg}");
+    }
+    eprintln!("{msg}");
 }
 
 /// `obj` encoded by pahole, or where pahole is missing by kbtf's encoder
 /// (the oracle here is the kernel, not pahole): the encoder's name and the
 /// BTF. What went wrong goes to `missing`.
-fn encode(obj: &Path, out: &Path, missing: &mut Vec<String>) -> Option<(&'static str, Vec<u8>)> {
-    if let Some(blob) = pahole(obj, out) {
+fn encode(
+    obj: &Path,
+    out: &Path,
+    base: Option<(&Path, &Arc<Btf>)>,
+    missing: &mut Vec<String>,
+) -> Option<(&'static str, Vec<u8>)> {
+    if let Some(blob) = pahole(obj, out, base.map(|b| b.0)) {
         return Some(("pahole", blob));
     }
     let name = obj.file_name().unwrap_or_default().to_string_lossy();
-    match encode_deduped(obj, None, &EncodeOptions::kernel()) {
+    match encode_deduped(obj, base.map(|b| b.1.clone()), &EncodeOptions::kernel()) {
         Ok(btf) => {
             missing.push(format!("pahole for {name} (kbtf's encoder instead)"));
             Some(("kbtf", btf.to_bytes()))
@@ -1030,7 +1072,6 @@ fn seeds() -> Vec<Seed> {
         Seed::new("every-kind fixture", &fixtures::every_kind().to_bytes()),
         Seed::new("data sections", &data_sections().to_bytes()),
     ];
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/encode");
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check_mutants");
     std::fs::create_dir_all(&dir).unwrap();
     let builds = [
@@ -1043,39 +1084,57 @@ fn seeds() -> Vec<Seed> {
     ];
     let mut missing = Vec::new();
     for (cc, file, opt) in builds {
-        let obj = dir.join(format!("{cc}{opt}-{file}.o"));
-        let mut compile = Command::new(cc);
-        compile
-            .args(["-g", "-gdwarf-4", "-c", opt, "-o"])
-            .arg(&obj)
-            .arg(src.join(file));
-        if !run(&mut compile) {
+        let Some(obj) = compile(&dir, cc, file, opt) else {
             missing.push(format!("{cc} {file}"));
             continue;
-        }
-        if let Some(seed) = encode(&obj, &obj.with_extension("btf"), &mut missing) {
+        };
+        if let Some(seed) = encode(&obj, &obj.with_extension("btf"), None, &mut missing) {
             seeds.push(Seed::new(format!("{} {cc} {opt} {file}", seed.0), &seed.1));
         }
     }
     if let Some(corpus) = corpus::Corpus::find() {
         for module in ["irqbypass.ko", "xor.ko"] {
             let out = dir.join(module).with_extension("btf");
-            if let Some(seed) = encode(&corpus.module(module), &out, &mut missing) {
+            if let Some(seed) = encode(&corpus.module(module), &out, None, &mut missing) {
                 seeds.push(Seed::new(format!("{} {module}", seed.0), &seed.1));
             }
         }
     }
-    if !missing.is_empty() {
-        let msg = format!(
-            "seeds left out: {} (Debian: gcc, clang, dwarves)",
-            missing.join(", ")
-        );
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("{msg}");
-    }
+    report_missing(&missing);
     seeds
+}
+
+/// Split BTF seeds: the BTF of three objects split over that of `base.c`
+/// (pahole `--btf_base`), and that base.
+fn split_seeds() -> Option<(Arc<Btf>, Vec<Seed>)> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("check_mutants_split");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut missing = Vec::new();
+    let base_path = dir.join("base.btf");
+    let base = compile(&dir, "gcc", "base.c", "-O2")
+        .and_then(|obj| encode(&obj, &base_path, None, &mut missing));
+    let Some((_, base)) = base else {
+        missing.push("the base".into());
+        report_missing(&missing);
+        return None;
+    };
+    // kbtf's encoder, standing in for pahole, needs the base as a file too.
+    std::fs::write(&base_path, &base).unwrap();
+    let base = Arc::new(Btf::parse(&base).unwrap());
+    let mut seeds = Vec::new();
+    for (file, opt) in [("cu_a.c", "-O2"), ("cu_b.c", "-O1"), ("types.c", "-O2")] {
+        let Some(obj) = compile(&dir, "gcc", file, opt) else {
+            missing.push(format!("gcc {file}"));
+            continue;
+        };
+        let out = obj.with_extension("btf");
+        if let Some(seed) = encode(&obj, &out, Some((&base_path, &base)), &mut missing) {
+            let name = format!("{} {opt} {file} over base.c", seed.0);
+            seeds.push(Seed::new_split(name, &seed.1, Some(&base)));
+        }
+    }
+    report_missing(&missing);
+    Some((base, seeds))
 }
 
 /// One mutant on which the two sides differ.
@@ -1095,22 +1154,58 @@ struct Tally {
 
 #[test]
 fn mutated_btf_agrees_with_the_kernel() {
-    let seeds = seeds();
+    differential(&seeds(), None, MUTANTS, 0x6d7574616e7473);
+}
+
+/// The same for split BTF: mutants of split BTF are checked as split BTF
+/// (`check_blob` with the base) and put to the kernel merged with the base
+/// ([`Btf::flatten`]: the kernel loads only base BTF from userspace). A
+/// mutant kbtf cannot parse cannot be merged: those are counted apart.
+/// Merging writes a new header and string section, so the mutations are
+/// those of the records only.
+#[test]
+fn mutated_split_btf_agrees_with_the_kernel() {
+    if let Some((base, seeds)) = split_seeds() {
+        differential(&seeds, Some(&base), SPLIT_MUTANTS, 0x73706c6974);
+    }
+}
+
+/// The kernel's verdict on `blob` (split over `base` if given: merged with
+/// it), `None` if the kernel cannot be asked, `Some(None)` if the split
+/// blob cannot be merged.
+fn kernel_on(blob: &[u8], base: Option<&Arc<Btf>>) -> Option<Option<Result<(), KernelReject>>> {
+    let Some(base) = base else {
+        return kernel_verdict(blob).map(Some);
+    };
+    match Btf::parse_split(blob, Some(base.clone())) {
+        Ok(split) => {
+            kernel_verdict(&split.flatten().to_bytes_endian(kbtf_btf::Endian::NATIVE)).map(Some)
+        }
+        Err(_) => Some(None),
+    }
+}
+
+/// Puts `mutants` mutants of `seeds` to the checker and the kernel, prints
+/// the tally and every disagreement, and asserts 99% agreement.
+fn differential(seeds: &[Seed], base: Option<&Arc<Btf>>, mutants: usize, rng_seed: u64) {
     // Every seed is valid on both sides, or its mutants prove nothing.
-    for seed in &seeds {
+    for seed in seeds {
         let blob = seed.blob();
-        let findings = check_blob(&blob, None);
+        let findings = check_blob(&blob, base);
         assert!(findings.is_empty(), "seed {}: {findings:?}", seed.name);
-        match kernel_verdict(&blob) {
+        match kernel_on(&blob, base) {
             None => return,
-            Some(v) => v.unwrap_or_else(|r| panic!("seed {}: {r}", seed.name)),
+            Some(v) => v
+                .expect("a seed merges with its base")
+                .unwrap_or_else(|r| panic!("seed {}: {r}", seed.name)),
         }
     }
-    let mut rng = Rng(0x6d7574616e7473);
+    let mut rng = Rng(rng_seed);
+    let mut unmerged = 0;
     let mut by_mutation: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut by_seed: Vec<Tally> = seeds.iter().map(|_| Tally::default()).collect();
     let mut disagreements = Vec::new();
-    for round in 0..MUTANTS {
+    for round in 0..mutants {
         let k = round % seeds.len();
         let seed = &seeds[k];
         // One mutation, or now and then two (the tally counts those apart).
@@ -1119,6 +1214,11 @@ fn mutated_btf_agrees_with_the_kernel() {
         let (mut done, mut headers) = (Vec::new(), 0);
         while done.len() < 1 + stacked as usize {
             let m = rng.pick(MUTATIONS);
+            // Merging split BTF writes a new header and string section:
+            // damage to those would not reach the kernel.
+            if base.is_some() && matches!(m, "header" | "string bytes") {
+                continue;
+            }
             if m == "header" {
                 headers += 1;
                 done.push((m, String::new()));
@@ -1140,9 +1240,14 @@ fn mutated_btf_agrees_with_the_kernel() {
             .map(|(m, w)| format!("{m}: {w}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let findings = std::panic::catch_unwind(|| check_blob(&blob, None));
-        let Some(verdict) = kernel_verdict(&blob) else {
-            return;
+        let findings = std::panic::catch_unwind(|| check_blob(&blob, base));
+        let verdict = match kernel_on(&blob, base) {
+            None => return,
+            Some(None) => {
+                unmerged += 1;
+                continue;
+            }
+            Some(Some(v)) => v,
         };
         let kbtf = match &findings {
             Ok(f) => f.first().map(|f| f.to_string()),
@@ -1178,11 +1283,16 @@ fn mutated_btf_agrees_with_the_kernel() {
             });
         }
     }
-    let total = MUTANTS;
+    let total = mutants - unmerged;
     let agreed = total - disagreements.len();
     let pct = |a: usize, n: usize| 100.0 * a as f64 / n.max(1) as f64;
+    let split = if base.is_some() {
+        format!(" (split BTF; {unmerged} more kbtf could not merge with the base)")
+    } else {
+        String::new()
+    };
     println!(
-        "{total} mutated blobs from {} seeds: checker agrees with the kernel on {agreed} ({:.2}%)",
+        "{total} mutated blobs from {} seeds: checker agrees with the kernel on {agreed} ({:.2}%){split}",
         seeds.len(),
         pct(agreed, total)
     );
@@ -1210,14 +1320,14 @@ fn mutated_btf_agrees_with_the_kernel() {
             d.seed, d.what, d.kbtf, d.kernel
         );
     }
-    assert!(total >= 5000);
+    assert!(total >= 5000, "{total} mutants compared");
     assert!(
         agreed * 100 >= total * 99,
         "the checker agrees with the kernel on only {agreed} of {total}"
     );
     // Every mutation ran on its own, and the mutants are neither all
     // refused nor all accepted: a generator that lopsided would test little.
-    for m in MUTATIONS {
+    for m in MUTATIONS.iter().filter(|_| base.is_none()) {
         assert!(by_mutation.contains_key(m), "{m}: never applied alone");
     }
     let refused: usize = by_seed.iter().map(|t| t.refused).sum();
