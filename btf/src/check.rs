@@ -86,12 +86,39 @@ pub fn check_blob(blob: &[u8], base: Option<&Arc<Btf>>) -> Vec<Finding> {
     if !findings.is_empty() {
         return findings;
     }
+    let basic;
+    let blob = match basic_header(blob) {
+        Some(b) => {
+            basic = b;
+            &basic[..]
+        }
+        None => blob,
+    };
     // Dangling ids and string offsets are the checks' to report, in the
     // kernel's order (after every record's own rules), not the parser's.
     match Btf::parse_split_unresolved(blob, base.cloned()) {
         Ok(btf) => check(&btf),
         Err(e) => record_failure(blob, base, e),
     }
+}
+
+/// The blob with the 24-byte header the kernel reads, when its `hdr_len`
+/// differs: the kernel takes any `hdr_len` (even one not a multiple of 4,
+/// which kbtf's parser refuses) whose bytes past the known fields are zero,
+/// and reads fields past a short one as zero. Called once
+/// [`check_sections`] found the header sound.
+fn basic_header(blob: &[u8]) -> Option<Vec<u8>> {
+    let known = crate::header::HDR_LEN_BASIC as usize;
+    let hdr_len = u32::from_ne_bytes([blob[4], blob[5], blob[6], blob[7]]) as usize;
+    if hdr_len == known {
+        return None;
+    }
+    let mut basic = vec![0u8; known];
+    let copied = hdr_len.min(known);
+    basic[..copied].copy_from_slice(&blob[..copied]);
+    basic[4..8].copy_from_slice(&(known as u32).to_ne_bytes());
+    basic.extend_from_slice(&blob[hdr_len..]);
+    Some(basic)
 }
 
 /// The parser stopped at a record it cannot size (an unknown kind, or one

@@ -8,49 +8,14 @@
 #[path = "../../testdata/corpus.rs"]
 mod corpus;
 mod fixtures;
+mod kernel_oracle;
 
 use std::sync::Arc;
 
 use fixtures::every_kind;
 use kbtf_btf::check::{check, check_blob, Finding};
-use kbtf_btf::kernel::{self, KernelReject};
 use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
-
-/// The kernel's verdict, or `None` (with a message, once) when this process
-/// may not ask.
-fn kernel_verdict(blob: &[u8]) -> Option<Result<(), KernelReject>> {
-    match kernel::load_btf(blob) {
-        Ok(_fd) => Some(Ok(())),
-        Err(r) if r.is_unavailable() => {
-            static ONCE: std::sync::Once = std::sync::Once::new();
-            ONCE.call_once(|| {
-                let err = std::io::Error::from_raw_os_error(r.errno);
-                eprintln!("skipping the kernel half: BPF_BTF_LOAD is not available here ({err})")
-            });
-            None
-        }
-        Err(r) => Some(Err(r)),
-    }
-}
-
-/// The line of the kernel's log that says what failed, and the type id it
-/// names: its own `[id]`, or for a member or DATASEC entry (a line starting
-/// with a tab) the type logged just before it.
-fn kernel_failure(log: &str) -> (Option<u32>, &str) {
-    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-    let Some(&last) = lines.last() else {
-        return (None, "");
-    };
-    let id_of = |l: &str| -> Option<u32> { l.strip_prefix('[')?.split(']').next()?.parse().ok() };
-    let id = if last.starts_with('[') {
-        id_of(last)
-    } else if last.starts_with('\t') {
-        lines.iter().rev().find_map(|l| id_of(l))
-    } else {
-        None
-    };
-    (id, last)
-}
+use kernel_oracle::{kernel_failure, kernel_verdict, Rng};
 
 #[test]
 fn every_kind_fixture_is_clean_and_accepted() {
@@ -765,6 +730,30 @@ fn cases() -> Vec<Case> {
         "Exceeded max resolving depth:32",
     );
 
+    // The kernel's table of types ends below id 0xfffff (BTF_MAX_TYPE): a
+    // reference to that id finds no type, though the record is there.
+    case(
+        "pointer past the type table",
+        pointers(0x10_0000, |r| r[0][2] = 0xf_ffff),
+        Some(1),
+        "Invalid type_id",
+    );
+
+    // The kernel keeps each resolved array's size: nesting is no limit.
+    case(
+        "40 nested arrays in a struct too small",
+        with(|b, n| {
+            rec(b, 0, info(Kind::Array, false, 0), 0, &[1, 1, 1]);
+            for i in 0..39 {
+                rec(b, 0, info(Kind::Array, false, 0), 0, &[n + i, 1, 1]);
+            }
+            let m = s(b, "m");
+            rec(b, 0, info(Kind::Struct, false, 1), 3, &[m, n + 39, 0]);
+        }),
+        Some(n + 40),
+        "Member exceeds struct_size",
+    );
+
     // Type tags before other modifiers.
     case(
         "CONST then TYPE_TAG",
@@ -823,6 +812,34 @@ fn each_rule_agrees_with_the_kernel() {
     );
 }
 
+/// A BTF of `n` anonymous pointers to void, with `edit` applied to the
+/// records (`records[i]` is type `i + 1`) and "a" at string offset 1.
+fn pointers(n: usize, edit: impl FnOnce(&mut Vec<Vec<u32>>)) -> Vec<u8> {
+    let ptr = Info::new(Kind::Ptr, false, 0).0;
+    let mut records = vec![vec![0, ptr, 0]; n];
+    edit(&mut records);
+    let types: Vec<u8> = records
+        .iter()
+        .flatten()
+        .flat_map(|w| w.to_ne_bytes())
+        .collect();
+    let mut b = every_kind().to_bytes()[..24].to_vec();
+    set(&mut b, 12, types.len() as u32);
+    set(&mut b, 16, types.len() as u32);
+    set(&mut b, 20, 3);
+    b.extend_from_slice(&types);
+    b.extend_from_slice(b"\0a\0");
+    b
+}
+
+/// The every-kind BTF with a header of `len` bytes (over 24), zero-padded.
+fn longer_header(len: usize) -> Vec<u8> {
+    let mut b = every_kind().to_bytes();
+    b.splice(24..24, vec![0; len - 24]);
+    set(&mut b, 4, len as u32);
+    b
+}
+
 /// BTF that looks odd but is valid: both sides must accept it.
 #[test]
 fn valid_corner_cases_pass_both() {
@@ -869,6 +886,34 @@ fn valid_corner_cases_pass_both() {
                 rec(b, t, info(Kind::DeclTag, true, 0), 15, &[u32::MAX]);
             }),
         ),
+        // The kernel takes any hdr_len whose extra bytes are zero, even
+        // one that leaves the sections unaligned in the blob.
+        ("header of 25 bytes", longer_header(25)),
+        ("header of 28 bytes", longer_header(28)),
+        // Each CONST on one resolved before it: the chain is long, but
+        // the kernel never walks it, it keeps where each one leads.
+        (
+            "34 CONSTs, each on the one before, under a PTR",
+            with(|b, n| {
+                rec(b, 0, info(Kind::Const, false, 0), 1, &[]);
+                for i in 0..33 {
+                    rec(b, 0, info(Kind::Const, false, 0), n + i, &[]);
+                }
+                rec(b, 0, info(Kind::Ptr, false, 0), n + 33, &[]);
+                let m = s(b, "m");
+                rec(b, 0, info(Kind::Struct, false, 1), 4, &[m, n + 33, 0]);
+            }),
+        ),
+        // Records past the kernel's type table (ids from 0xfffff on) get
+        // the per-record checks only: this struct's member does not fit,
+        // and nobody looks.
+        (
+            "struct past the type table",
+            pointers(0x10_0010, |r| {
+                let st = Info::new(Kind::Struct, false, 1).0;
+                r.push(vec![1, st, 4, 1, 0xf_fff0, 0]);
+            }),
+        ),
         (
             "DATASEC with any printable name",
             with(|b, _| {
@@ -884,18 +929,6 @@ fn valid_corner_cases_pass_both() {
         }
     }
     println!("{} valid corner cases pass", cases.len());
-}
-
-/// xorshift64*, seeded: the same mutants on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }
 
 /// Random damage to the every-kind BTF (one to three bit flips or small

@@ -64,16 +64,19 @@ pub fn run(args: Args) -> Result<(), Error> {
 fn ask_kernel(blob: &[u8], base: Option<Arc<Btf>>, name: &str) -> Result<bool, Error> {
     use kbtf_btf::kernel;
 
-    let verdict = match Btf::parse_split(blob, base.clone()) {
-        Ok(btf) => kernel::load(&btf),
-        // The kernel can judge a base blob kbtf cannot parse; a split one
-        // cannot be merged with its base without parsing it.
-        Err(_) if base.is_none() => kernel::load_btf(blob),
-        Err(e) => {
-            return Err(Error::Other(format!(
-                "{name}: cannot merge with the base for the kernel: {e}"
-            )))
-        }
+    // A base blob goes to the kernel as it is, so that the kernel judges the
+    // bytes the checker did (rewritten, a big-endian or odd-headered blob
+    // would pass). Split BTF must be parsed and merged with its base.
+    let verdict = match base {
+        None => kernel::load_btf(blob),
+        Some(base) => match Btf::parse_split(blob, Some(base)) {
+            Ok(btf) => kernel::load(&btf),
+            Err(e) => {
+                return Err(Error::Other(format!(
+                    "{name}: cannot merge with the base for the kernel: {e}"
+                )))
+            }
+        },
     };
     match verdict {
         Ok(_fd) => {

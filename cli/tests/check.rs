@@ -20,6 +20,10 @@ fn blob(bad_member_offset: bool) -> Vec<u8> {
 }
 
 fn kbtf_check(blob: &[u8], name: &str) -> (bool, String) {
+    kbtf_check_with(blob, name, &[])
+}
+
+fn kbtf_check_with(blob: &[u8], name: &str, args: &[&str]) -> (bool, String) {
     let dir = std::env::temp_dir().join(format!("kbtf-cli-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
@@ -27,12 +31,14 @@ fn kbtf_check(blob: &[u8], name: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kbtf"))
         .arg("check")
         .arg(&path)
+        .args(args)
         .output()
         .unwrap();
     std::fs::remove_file(&path).unwrap();
     (
         out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        // stdout, then stderr (where an error such as "cannot ask the kernel" goes).
+        String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned(),
     )
 }
 
@@ -51,4 +57,24 @@ fn a_finding_fails_and_is_printed() {
         out.contains("[2] Member exceeds struct_size (btf_int_check_member)"),
         "{out}"
     );
+}
+
+/// With `--kernel`, the kernel judges the blob's own bytes: a big-endian
+/// BTF is refused by a little-endian kernel as it is by the checker, though
+/// kbtf can read it (it used to be rewritten in native order first).
+#[test]
+fn the_kernel_judges_the_bytes_the_checker_did() {
+    let other = if cfg!(target_endian = "little") {
+        kbtf_btf::Endian::Big
+    } else {
+        kbtf_btf::Endian::Little
+    };
+    let swapped = Btf::parse(&blob(false)).unwrap().to_bytes_endian(other);
+    let (ok, out) = kbtf_check_with(&swapped, "swapped.btf", &["--kernel"]);
+    assert!(!ok, "{out}");
+    if out.contains("cannot ask the kernel") {
+        eprintln!("skipping the kernel half: {out}");
+        return;
+    }
+    assert!(out.contains("kernel: the kernel refused the BTF"), "{out}");
 }

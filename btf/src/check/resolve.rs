@@ -21,15 +21,27 @@ use crate::{Btf, Kind, Member, TypeId, TypeRef};
 const MAX_DEPTH: usize = 32;
 /// The size of a pointer on the 64-bit kernels this checks for.
 const PTR_SIZE: u32 = 8;
+/// `BTF_MAX_TYPE`: the kernel's table of types ends below this id. Records
+/// past it pass the per-record rules (the kernel logs "Exceeded max num of
+/// types" and goes on) but are never resolved, and ids from there on are
+/// no types for the reference rules.
+const TABLE_END: u32 = crate::MAX_TYPE_ID;
+
+/// The own types the kernel keeps in its table, in id order.
+fn table_types(btf: &Btf) -> impl Iterator<Item = TypeRef<'_>> {
+    btf.own_types().take_while(|t| t.id().0 < TABLE_END)
+}
 
 pub(super) fn check_references(btf: &Btf) -> Vec<Finding> {
     let mut r = Resolver {
         btf,
         start: btf.start_id().0,
         state: vec![Visit::New; btf.own_ids().len()],
+        ends: vec![None; btf.own_ids().len()],
+        sizes: vec![None; btf.own_ids().len()],
         findings: Vec::new(),
     };
-    for t in btf.own_types() {
+    for t in table_types(btf) {
         if needs_resolve(t.kind()) && !r.resolved(t.id()) {
             if let Err(f) = r.resolve(t.id()) {
                 r.findings.push(f);
@@ -77,6 +89,13 @@ struct Resolver<'a> {
     btf: &'a Btf,
     start: u32,
     state: Vec<Visit>,
+    /// Where each resolved own modifier and VAR leads: the end of its chain
+    /// of modifiers (the kernel's `resolved_ids`), so that a chain of any
+    /// length is one step for the rules that look through it.
+    ends: Vec<Option<TypeId>>,
+    /// The size of each resolved own ARRAY (the kernel's `resolved_sizes`),
+    /// so that nested arrays are not walked again.
+    sizes: Vec<Option<u32>>,
     findings: Vec<Finding>,
 }
 
@@ -132,8 +151,12 @@ fn is_regular_int(t: TypeRef<'_>) -> bool {
 }
 
 impl<'a> Resolver<'a> {
-    /// The type of `id`, `None` for void (the parser made sure every id exists).
+    /// The type of `id`, `None` for void and for ids with no type in the
+    /// kernel's table.
     fn get(&self, id: TypeId) -> Option<TypeRef<'a>> {
+        if id.0 >= TABLE_END {
+            return None;
+        }
         self.btf.type_by_id(id)
     }
 
@@ -178,6 +201,14 @@ impl<'a> Resolver<'a> {
                     }
                 }
                 Step::Done => {
+                    let at = (id.0 - self.start) as usize;
+                    if t.kind().is_modifier() || t.kind() == Kind::Var {
+                        self.ends[at] = Some(self.skip_modifiers(t.type_id()));
+                    }
+                    if let Some(a) = t.array() {
+                        let elem = self.size_of(a.elem_type).map_or(0, |(_, s)| s);
+                        self.sizes[at] = Some(elem.wrapping_mul(a.nelems));
+                    }
                     self.set(id, Visit::Done);
                     stack.pop();
                 }
@@ -433,7 +464,7 @@ impl<'a> Resolver<'a> {
     fn resolved_id(&self, mut id: TypeId) -> TypeId {
         for _ in 0..=MAX_DEPTH {
             match self.get(id) {
-                Some(t) if self.resolved(id) && t.kind().is_modifier() => id = t.type_id(),
+                Some(t) if self.resolved(id) && t.kind().is_modifier() => id = self.next(id, t),
                 Some(t) if self.resolved(id) && t.kind() == Kind::Func => return t.type_id(),
                 _ => break,
             }
@@ -441,12 +472,26 @@ impl<'a> Resolver<'a> {
         id
     }
 
+    /// The next step through modifier or VAR `t`: the end of its chain once
+    /// it is resolved, else the type it names.
+    fn next(&self, id: TypeId, t: TypeRef<'a>) -> TypeId {
+        id.0.checked_sub(self.start)
+            .and_then(|i| self.ends.get(i as usize).copied().flatten())
+            .unwrap_or_else(|| t.type_id())
+    }
+
+    /// The size of a resolved own ARRAY.
+    fn array_size(&self, id: TypeId) -> Option<u32> {
+        let at = id.0.checked_sub(self.start)?;
+        self.sizes.get(at as usize).copied().flatten()
+    }
+
     /// Follows modifiers to the first type that is not one (bounded: loops
     /// are reported elsewhere).
     fn skip_modifiers(&self, mut id: TypeId) -> TypeId {
         for _ in 0..=MAX_DEPTH {
             match self.get(id) {
-                Some(t) if t.kind().is_modifier() => id = t.type_id(),
+                Some(t) if t.kind().is_modifier() => id = self.next(id, t),
                 _ => break,
             }
         }
@@ -474,6 +519,9 @@ impl<'a> Resolver<'a> {
                 | Kind::Datasec
                 | Kind::Float => return Some((t, t.size())),
                 Kind::Ptr => return Some((t, PTR_SIZE)),
+                Kind::Array if self.array_size(id).is_some() => {
+                    return Some((t, self.array_size(id).unwrap_or(0)))
+                }
                 Kind::Array if !self.resolved(id) || depth >= MAX_DEPTH => return Some((t, 0)),
                 Kind::Array => {
                     let a = t.array().expect("an ARRAY record");
@@ -482,7 +530,9 @@ impl<'a> Resolver<'a> {
                         .map_or(0, |(_, s)| s);
                     return Some((t, elem.wrapping_mul(a.nelems)));
                 }
-                k if (k.is_modifier() || k == Kind::Var) && self.resolved(id) => id = t.type_id(),
+                k if (k.is_modifier() || k == Kind::Var) && self.resolved(id) => {
+                    id = self.next(id, t)
+                }
                 _ => return None,
             }
         }
@@ -620,7 +670,7 @@ pub(super) fn check_type_tags(btf: &Btf) -> Vec<Finding> {
     // Types below `good` have had their chains checked; a walk that reaches
     // one checks it and stops, as the kernel's does.
     let mut good = btf.start_id().0 - 1;
-    for t in btf.own_types() {
+    for t in table_types(btf) {
         if !t.kind().is_modifier() {
             continue;
         }
