@@ -29,10 +29,14 @@ else
     mapfile -t targets < <(cargo fuzz list --fuzz-dir "$fuzz_dir")
 fi
 
-# Seed directories (under btf/fuzz/seeds) of each target; blob input by default.
+# Seed directories (under btf/fuzz/seeds) of each target; blob input by
+# default. dedup makes its BTF from the input (no seeds).
 seeds_of() {
     case $1 in
         elf) echo elf ;;
+        encode) echo dwarf elf ;;
+        btfids) echo btfids elf ;;
+        dedup) ;;
         parse_split) echo split blob ;;
         *) echo blob split ;;
     esac
