@@ -124,7 +124,10 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
     let sections = header.sections(endian, data)?;
     let mut ids: Option<SectionPlace> = None;
     let mut symtab: Option<(SectionPlace, u64)> = None;
-    for (index, sh) in sections.enumerate() {
+    // Section 0 is reserved (with extended numbering it holds counts, not a
+    // section): libelf and `object` start at 1, so whatever it is named
+    // is no .BTF_ids.
+    for (index, sh) in sections.enumerate().skip(1) {
         let name = sections.section_name(endian, sh)?;
         let place = |sh: &H::SectionHeader| -> Result<SectionPlace> {
             let (offset, size) = sh

@@ -389,6 +389,18 @@ fn a_btf_ids_over_the_headers_is_refused() {
     assert!(err.to_string().contains("overlaps"), "{err}");
 }
 
+/// Found by the `btfids` fuzz target: section 0 (reserved, SHT_NULL) named
+/// `.BTF_ids` was taken for the section; `--patch_btfids`, reading through
+/// `object` as upstream reads through libelf, starts at section 1.
+#[test]
+fn section_zero_is_no_btf_ids() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/null-section-named-btf-ids.o");
+    let bytes = std::fs::read(file).unwrap();
+    let err = IdsElf::parse(&bytes).unwrap_err();
+    assert!(matches!(err, Error::NoBtfIdsSection), "{err}");
+}
+
 /// Found by the `btfids` fuzz target: a file with two `.BTF_ids` sections.
 /// Resolving takes the last (as upstream does); `--patch_btfids`
 /// (`patch_section`) took the first, and refused the blob as the wrong size.
