@@ -238,17 +238,22 @@ fn check_patched_ranges<H: FileHeader<Endian = Endianness>>(
         (
             "the ELF header".into(),
             0,
-            u64::from(header.e_ehsize(endian)),
+            // The class's size, whatever the (unchecked) e_ehsize says.
+            u64::from(header.e_ehsize(endian)).max(std::mem::size_of::<H>() as u64),
         ),
         (
             "the section headers".into(),
             header.e_shoff(endian).into(),
-            sections.len() as u64 * u64::from(header.e_shentsize(endian)),
+            sections.len() as u64
+                * u64::from(header.e_shentsize(endian))
+                    .max(std::mem::size_of::<H::SectionHeader>() as u64),
         ),
         (
             "the program headers".into(),
             header.e_phoff(endian).into(),
-            u64::from(header.e_phnum(endian)) * u64::from(header.e_phentsize(endian)),
+            u64::from(header.e_phnum(endian))
+                * u64::from(header.e_phentsize(endian))
+                    .max(std::mem::size_of::<H::ProgramHeader>() as u64),
         ),
     ];
     for (index, sh) in sections.enumerate() {

@@ -380,13 +380,18 @@ fn fuzz_finds_resolve_to_a_fixed_point() {
 /// the section header table, so patching it rewrote `e_shentsize`'s
 /// neighbours and the patched file no longer parsed. Such files (and a
 /// `.BTF_ids` or `.symtab` sharing bytes with any other section) are refused.
+/// The same over the ELF header's last bytes, in an ELF32 file whose
+/// e_ehsize claims 42 bytes (of 52).
 #[test]
 fn a_btf_ids_over_the_headers_is_refused() {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/overlap-section-headers.o");
-    let bytes = std::fs::read(file).unwrap();
-    let err = IdsElf::parse(&bytes).unwrap_err();
-    assert!(err.to_string().contains("overlaps"), "{err}");
+    for name in ["overlap-section-headers.o", "overlap-short-ehsize.o"] {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name);
+        let bytes = std::fs::read(file).unwrap();
+        let err = IdsElf::parse(&bytes).unwrap_err();
+        assert!(err.to_string().contains("overlaps"), "{name}: {err}");
+    }
 }
 
 /// Found by the `btfids` fuzz target: section 0 (reserved, SHT_NULL) named
