@@ -256,6 +256,18 @@ fn check_patched_ranges<H: FileHeader<Endian = Endianness>>(
                     .max(std::mem::size_of::<H::ProgramHeader>() as u64),
         ),
     ];
+    // The names of sections and symbols must stay what they are.
+    let symtab_strings = sections
+        .section(object::SectionIndex(symtab.index))
+        .map(|sh| sh.sh_link(endian) as usize)?;
+    let shstrndx = header.shstrndx(endian, data)? as usize;
+    for (what, place) in [(BTF_IDS_SECTION, ids), (".symtab", symtab)] {
+        if place.index == shstrndx || place.index == symtab_strings {
+            return Err(Error::Elf(format!(
+                "{what} is the string table of section or symbol names"
+            )));
+        }
+    }
     for (index, sh) in sections.enumerate() {
         if sh.sh_type(endian) == elf::SHT_NOBITS || index.0 == ids.index || index.0 == symtab.index
         {

@@ -422,3 +422,16 @@ fn patching_takes_the_btf_ids_section_resolving_took() {
     kbtf_btfids::move_symbols(&elf, &mut patched, &outcome.moves);
     assert!(patched == outcome.apply(&elf));
 }
+
+/// Found by the `btfids` fuzz target: the section header string table,
+/// named `.BTF_ids` itself, was taken for the section, and patching it
+/// renamed the sections. A `.BTF_ids` or `.symtab` that is a string table of
+/// names is refused.
+#[test]
+fn a_btf_ids_that_holds_the_names_is_refused() {
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/btf-ids-is-shstrtab.o");
+    let bytes = std::fs::read(file).unwrap();
+    let err = IdsElf::parse(&bytes).unwrap_err();
+    assert!(err.to_string().contains("string table"), "{err}");
+}
