@@ -409,15 +409,35 @@ fn section_zero_is_no_btf_ids() {
 /// Found by the `btfids` fuzz target: a file with two `.BTF_ids` sections.
 /// Resolving takes the last (as upstream does); `--patch_btfids`
 /// (`patch_section`) took the first, and refused the blob as the wrong size.
+/// (The fuzzer's file had the section name table as its second `.BTF_ids`,
+/// which is refused now: `tests/data/btf-ids-is-shstrtab.o`.)
 #[test]
 fn patching_takes_the_btf_ids_section_resolving_took() {
-    let file =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/two-btf-ids-sections.o");
-    let bytes = std::fs::read(file).unwrap();
-    let blob = kbtf_btf::input::btf_blob(&bytes).unwrap();
-    let names = BtfNames::parse(&blob, None).unwrap();
+    let btf = btf();
+    let spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    // A decoy .BTF_ids of another size before the real one.
+    let mut obj = Object::new(BinaryFormat::Elf, spec.arch, spec.endian);
+    let decoy = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), object::SectionKind::Data);
+    obj.set_section_data(decoy, vec![0; 12], 4);
+    let ids = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), object::SectionKind::Data);
+    let bytes: Vec<u8> = spec.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    obj.set_section_data(ids, bytes, 4);
+    for (name, value, size) in &spec.symbols {
+        obj.add_symbol(Symbol {
+            name: name.clone().into_bytes(),
+            value: *value,
+            size: *size,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(ids),
+            flags: SymbolFlags::None,
+        });
+    }
+    let bytes = obj.write().unwrap();
     let elf = IdsElf::parse(&bytes).unwrap();
-    let outcome = resolve(&elf, &names, &[]).unwrap();
+    assert_eq!(elf.section.size, 32, "the last .BTF_ids");
+    let outcome = resolve(&elf, &btf, &[]).unwrap();
     let mut patched = kbtf_btfids::patch_section(&bytes, &outcome.section).unwrap();
     kbtf_btfids::move_symbols(&elf, &mut patched, &outcome.moves);
     assert!(patched == outcome.apply(&elf));
