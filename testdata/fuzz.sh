@@ -29,10 +29,14 @@ else
     mapfile -t targets < <(cargo fuzz list --fuzz-dir "$fuzz_dir")
 fi
 
-# Seed directories (under btf/fuzz/seeds) of each target; blob input by default.
+# Seed directories (under btf/fuzz/seeds) of each target; blob input by
+# default. dedup makes its BTF from the input (no seeds).
 seeds_of() {
     case $1 in
         elf) echo elf ;;
+        encode) echo dwarf elf ;;
+        btfids) echo btfids elf ;;
+        dedup) ;;
         parse_split) echo split blob ;;
         *) echo blob split ;;
     esac
@@ -53,11 +57,14 @@ for t in "${targets[@]}"; do
     if ! cargo fuzz run "${fuzz[@]}" "$t" "${dirs[@]}" -- \
         -max_total_time="$secs" -timeout=30 -rss_limit_mb=2048 \
         -print_final_stats=1 >"$logs/$t" 2>&1; then
-        result="CRASHED: $(grep -ho 'artifacts/[^ ]*' "$logs/$t" | tail -1)"
+        artifact=$(grep -ho 'artifacts/[^ ]*' "$logs/$t" | tail -1 || true)
+        # A stack overflow dies in libFuzzer's signal handler, saving nothing.
+        result="CRASHED: ${artifact:-no input saved (a stack overflow? see FUZZING.md)}"
         failed+=("$t")
         # The panic (or libFuzzer's report), then how to reproduce it.
         grep -A4 -m1 -E 'panicked at|^==[0-9]+== ERROR' "$logs/$t" >&2 || true
-        sed -n '/^Failing input:/,/^Minimize/p' "$logs/$t" | grep -v Debug >&2 || true
+        # (Without the input's bytes, which cargo-fuzz prints as a list.)
+        sed -n '/^Failing input:/,/^Minimize/p' "$logs/$t" | grep -v -e Debug -e '^\s*\[' >&2 || true
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$t" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$logs/$t" | tail -1)

@@ -50,3 +50,19 @@ fn damaged_dwarf_is_an_error_not_a_panic() {
     let err = encode_elf(&cut, None, &EncodeOptions::kernel()).unwrap_err();
     println!("damaged .debug_info: {errors} of 17 variants rejected; all-0xff: {err}");
 }
+
+/// Found by the `encode` fuzz target (testdata/FUZZING.md): an ET_REL file
+/// whose SHF_ALLOC section sizes and alignments go past 2^64 made the section layout
+/// overflow (a panic in debug builds). kbtf may encode it or refuse it,
+/// but must not panic.
+#[test]
+fn section_sizes_past_u64_do_not_panic() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz-encode-huge-section.o");
+    let bytes = std::fs::read(file).unwrap();
+    let result =
+        kbtf_btf::encode::encode_elf(&bytes, None, &kbtf_btf::encode::EncodeOptions::kernel());
+    if let Err(e) = result {
+        assert!(!e.to_string().is_empty());
+    }
+}

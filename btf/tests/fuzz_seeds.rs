@@ -97,3 +97,63 @@ fn kind_layout_seed_adds_one_unknown_kind() {
     assert_eq!(last.kind(), Kind::Unknown(20));
     assert_eq!(last.words().len(), 3 + 1 + 2 * 2);
 }
+
+/// The `encode` target's seeds (btf/fuzz/seeds/dwarf) encode as pahole 1.24
+/// encodes them (`pahole -J --btf_gen_floats --lang_exclude=rust`), byte for
+/// byte, or both refuse them: a seed exercises the encoder, not its error paths.
+#[cfg(feature = "dwarf")]
+#[test]
+fn dwarf_seeds_encode_like_pahole() {
+    use kbtf_btf::encode::{encode_deduped, EncodeOptions};
+    use std::process::Command;
+
+    let dir = std::env::temp_dir().join(format!("kbtf-fuzz-seeds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut same, mut refused) = (0, 0);
+    for file in files("dwarf") {
+        let theirs = dir.join("pahole.btf");
+        let _ = std::fs::remove_file(&theirs);
+        let status = Command::new("pahole")
+            .args(["-J", "--btf_gen_floats", "--lang_exclude=rust"])
+            .arg(format!("--btf_encode_detached={}", theirs.display()))
+            .arg(&file)
+            .output();
+        let Ok(out) = status else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pahole (dwarves) is missing"
+            );
+            eprintln!("skipping: pahole (Debian dwarves) is missing");
+            return;
+        };
+        let ours = encode_deduped(&file, None, &EncodeOptions::kernel());
+        match (out.status.success() && theirs.exists(), ours) {
+            (true, Ok(btf)) => {
+                let want = std::fs::read(&theirs).unwrap();
+                assert!(
+                    btf.to_bytes() == want,
+                    "{}: kbtf's BTF differs from pahole's",
+                    file.display()
+                );
+                same += 1;
+            }
+            (false, Err(e)) => {
+                println!("{}: refused by both ({e})", file.display());
+                refused += 1;
+            }
+            (pahole_ok, ours) => panic!(
+                "{}: pahole {}, kbtf {:?}",
+                file.display(),
+                if pahole_ok {
+                    "encodes it"
+                } else {
+                    "refuses it"
+                },
+                ours.map(|b| b.type_count())
+            ),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{same} DWARF seeds encode like pahole 1.24, {refused} refused by both");
+    assert!(same >= 5, "only {same} DWARF seeds encoded");
+}

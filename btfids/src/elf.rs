@@ -124,7 +124,10 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
     let sections = header.sections(endian, data)?;
     let mut ids: Option<SectionPlace> = None;
     let mut symtab: Option<(SectionPlace, u64)> = None;
-    for (index, sh) in sections.enumerate() {
+    // Section 0 is reserved (with extended numbering it holds counts, not a
+    // section): libelf and `object` start at 1, so whatever it is named
+    // is no .BTF_ids.
+    for (index, sh) in sections.enumerate().skip(1) {
         let name = sections.section_name(endian, sh)?;
         let place = |sh: &H::SectionHeader| -> Result<SectionPlace> {
             let (offset, size) = sh
@@ -163,11 +166,16 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
             }
             ids = Some(place(sh)?);
         } else if sh.sh_type(endian) == elf::SHT_SYMTAB {
-            symtab = Some((place(sh)?, sh.sh_entsize(endian).into()));
+            // The symbols are read (by `object`, as by libelf) at the
+            // class's entry size whatever sh_entsize says, so they are
+            // patched there too.
+            let entsize = std::mem::size_of::<H::Sym>() as u64;
+            symtab = Some((place(sh)?, entsize));
         }
     }
     let section = ids.ok_or(Error::NoBtfIdsSection)?;
     let (symtab_place, entsize) = symtab.ok_or(Error::NoSymtab)?;
+    check_patched_ranges(header, endian, data, &section, &symtab_place)?;
     let table =
         sections.symbol_table_by_index(endian, data, object::SectionIndex(symtab_place.index))?;
     let is_linked = header.e_type(endian) != elf::ET_REL;
@@ -212,6 +220,77 @@ fn parse_as<'data, H: FileHeader<Endian = Endianness>>(data: &'data [u8]) -> Res
         symtab_entsize: entsize,
         symbols,
     })
+}
+
+/// Resolving rewrites `.BTF_ids` and symbol values in `.symtab` in place:
+/// neither may share bytes with the ELF headers or another section (a
+/// crafted file could make the patch rewrite its own section headers),
+/// nor with each other.
+fn check_patched_ranges<H: FileHeader<Endian = Endianness>>(
+    header: &H,
+    endian: Endianness,
+    data: &[u8],
+    ids: &SectionPlace,
+    symtab: &SectionPlace,
+) -> Result<()> {
+    let sections = header.sections(endian, data)?;
+    let mut others: Vec<(String, u64, u64)> = vec![
+        (
+            "the ELF header".into(),
+            0,
+            // The class's size, whatever the (unchecked) e_ehsize says.
+            u64::from(header.e_ehsize(endian)).max(std::mem::size_of::<H>() as u64),
+        ),
+        (
+            "the section headers".into(),
+            header.e_shoff(endian).into(),
+            sections.len() as u64
+                * u64::from(header.e_shentsize(endian))
+                    .max(std::mem::size_of::<H::SectionHeader>() as u64),
+        ),
+        (
+            "the program headers".into(),
+            header.e_phoff(endian).into(),
+            u64::from(header.e_phnum(endian))
+                * u64::from(header.e_phentsize(endian))
+                    .max(std::mem::size_of::<H::ProgramHeader>() as u64),
+        ),
+    ];
+    // The names of sections and symbols must stay what they are.
+    let symtab_strings = sections
+        .section(object::SectionIndex(symtab.index))
+        .map(|sh| sh.sh_link(endian) as usize)?;
+    let shstrndx = header.shstrndx(endian, data)? as usize;
+    for (what, place) in [(BTF_IDS_SECTION, ids), (".symtab", symtab)] {
+        if place.index == shstrndx || place.index == symtab_strings {
+            return Err(Error::Elf(format!(
+                "{what} is the string table of section or symbol names"
+            )));
+        }
+    }
+    for (index, sh) in sections.enumerate() {
+        if sh.sh_type(endian) == elf::SHT_NOBITS || index.0 == ids.index || index.0 == symtab.index
+        {
+            continue;
+        }
+        if let Some((offset, size)) = sh.file_range(endian) {
+            let name = sections.section_name(endian, sh).unwrap_or(b"?");
+            let name = format!("section {} ({})", index.0, String::from_utf8_lossy(name));
+            others.push((name, offset, size));
+        }
+    }
+    others.push((BTF_IDS_SECTION.into(), ids.offset, ids.size));
+    let overlaps = |a: (u64, u64), b: (u64, u64)| {
+        a.1 > 0 && b.1 > 0 && a.0 < b.0.saturating_add(b.1) && b.0 < a.0.saturating_add(a.1)
+    };
+    for (what, place) in [(BTF_IDS_SECTION, ids), (".symtab", symtab)] {
+        for (other, offset, size) in &others {
+            if other != what && overlaps((place.offset, place.size), (*offset, *size)) {
+                return Err(Error::Elf(format!("{what} overlaps {other} in the file")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The relocations of `data` (any section linked to the symbol table at

@@ -69,7 +69,8 @@ impl Layout {
     /// Finds the sets and their members, with upstream's checks (a set
     /// defined twice, a symbol outside the section) and kbtf's own (a set
     /// size that is not a whole number of slots, a member off a slot
-    /// boundary, two members on one slot, overlapping sets).
+    /// boundary, two members on one slot, overlapping sets, an id
+    /// written over another or over a set).
     pub fn new(elf: &IdsElf) -> Result<Layout> {
         let size = elf.section.size;
         let mut sets: Vec<Set> = Vec::new();
@@ -165,6 +166,51 @@ impl Layout {
             set.members[slot] = Some(i);
             membership[i] = Some((si, slot));
         }
+        check_overlaps(elf, &sets, &membership)?;
         Ok(Layout { sets, membership })
     }
+}
+
+/// Each stand-alone id (a `BTF_ID_LIST` entry) is written at its own 4
+/// bytes, outside every set: an id written over another one, or over a
+/// set, could not be read back, so the next run could not tell which BTF
+/// produced the section. Two symbols of one kind and name on one slot
+/// write the same id and are fine. (The macros of `btf_ids.h` give every
+/// symbol 4 bytes of its own; upstream writes such files regardless.)
+fn check_overlaps(elf: &IdsElf, sets: &[Set], membership: &[Option<(usize, usize)>]) -> Result<()> {
+    // (start, end, symbol index) of every id and every set.
+    let mut spans: Vec<(u64, u64, usize)> =
+        sets.iter().map(|s| (s.offset, s.end(), s.symbol)).collect();
+    for (i, sym) in elf.symbols.iter().enumerate() {
+        if !sym.kind.is_set() && membership[i].is_none() {
+            spans.push((sym.offset, sym.offset + 4, i));
+        }
+    }
+    spans.sort_unstable();
+    let mut last: Option<(u64, u64, usize)> = None;
+    for span in spans {
+        if let Some(prev) = last {
+            if span.0 < prev.1 {
+                let (a, b) = (&elf.symbols[prev.2], &elf.symbols[span.2]);
+                let same_id =
+                    span.0 == prev.0 && !a.kind.is_set() && a.kind == b.kind && a.name == b.name;
+                if !same_id {
+                    return Err(Error::Symbol {
+                        symbol: b.display(),
+                        what: format!(
+                            "at offset {:#x}, overlaps {} at {:#x}",
+                            b.offset,
+                            a.display(),
+                            a.offset
+                        ),
+                    });
+                }
+            }
+            if span.1 <= prev.1 {
+                continue;
+            }
+        }
+        last = Some(span);
+    }
+    Ok(())
 }

@@ -138,10 +138,11 @@ pub fn resolve(elf: &IdsElf, btf: &dyn TypeNames, earlier: &[&dyn TypeNames]) ->
         let mut entries: Vec<(u32, Option<u32>, Option<usize>)> = (0..set.cnt as usize)
             .map(|j| {
                 let at = set.slot_offset(j);
-                let id = match owner[j] {
-                    Some(m) => ids[m],
-                    None => elf.word_at(sec, at).unwrap_or(0),
-                };
+                // A slot no symbol owns is `BTF_ID_UNUSED`: id 0, as the
+                // build leaves it. Writing 0 rather than keeping what is
+                // there keeps a stray value from travelling with the sort
+                // and making the next run's recovery fail.
+                let id = owner[j].map_or(0, |m| ids[m]);
                 let flags = set.is_set8().then(|| elf.word_at(sec, at + 4).unwrap_or(0));
                 (id, flags, owner[j])
             })
@@ -195,8 +196,11 @@ pub fn resolve(elf: &IdsElf, btf: &dyn TypeNames, earlier: &[&dyn TypeNames]) ->
 pub fn patch_section(data: &[u8], blob: &[u8]) -> Result<Vec<u8>> {
     use object::{Object, ObjectSection};
     let file = object::File::parse(data)?;
+    // The last section of that name, as `IdsElf::parse` (and upstream) take it.
     let section = file
-        .section_by_name(crate::elf::BTF_IDS_SECTION)
+        .sections()
+        .filter(|s| s.name() == Ok(crate::elf::BTF_IDS_SECTION))
+        .last()
         .ok_or(Error::NoBtfIdsSection)?;
     let (off, size) = section
         .file_range()

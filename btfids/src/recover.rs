@@ -134,6 +134,10 @@ fn assign(elf: &IdsElf, set: &Set, sec: &[u8], ids: &[u32]) -> Result<Option<Vec
             }
         }
     }
+    // Every member at a slot holding its own id: the section's ids are in
+    // the order they were listed (a stable sort by id changed nothing, or
+    // kbtf moved each symbol with its entry), so each slot is its member's.
+    let reassigned = !pending.is_empty();
     for m in pending {
         let free = (0..n).find(|&j| owner[j].is_none() && slot_id[j] == ids[m]);
         match free {
@@ -145,9 +149,12 @@ fn assign(elf: &IdsElf, set: &Set, sec: &[u8], ids: &[u32]) -> Result<Option<Vec
     if (0..n).any(|j| owner[j].is_none() && slot_id[j] != 0) {
         return Ok(None);
     }
-    // Several entries with one id (unresolved ones, or a name listed twice):
-    // who owns which matters only if their flags differ and their names do.
-    if set.is_set8() {
+    // Several entries with one id (unresolved ones, or a name listed twice)
+    // among members that had to be reassigned: which of them owns which
+    // entry matters if their flags differ and their names do. (Without
+    // reassignment the slots are the members' own: upstream sorts with
+    // glibc's qsort, a stable merge sort, so ids already in order stay put.)
+    if set.is_set8() && reassigned {
         for j in 0..n {
             for k in j + 1..n {
                 let (Some(a), Some(b)) = (owner[j], owner[k]) else {

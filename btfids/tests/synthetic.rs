@@ -277,6 +277,27 @@ fn malformed_sets_and_warnings() {
     spec.symbols.push(("__BTF_ID__set8__s".into(), 0, 32));
     assert!(run(&build(&spec), &btf).is_err(), "a set defined twice");
 
+    // Two BTF_ID_LIST entries on one slot (found by the btfids fuzz
+    // target): refused, unless they are one name twice.
+    let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    spec.words.push(0);
+    spec.symbols.push(("__BTF_ID__func__a__7".into(), 32, 4));
+    spec.symbols.push(("__BTF_ID__func__b__8".into(), 32, 4));
+    let err = run(&build(&spec), &btf).unwrap_err();
+    assert!(err.to_string().contains("overlaps func a"), "{err}");
+    spec.symbols[5].0 = "__BTF_ID__func__a__8".into();
+    let once = run(&build(&spec), &btf).unwrap();
+    assert_eq!(run(&once, &btf).unwrap(), once);
+    // Nor over a set's header.
+    let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    spec.words.insert(0, 0);
+    for s in &mut spec.symbols {
+        s.1 += 4;
+    }
+    spec.symbols.push(("__BTF_ID__func__a__7".into(), 2, 4));
+    let err = run(&build(&spec), &btf).unwrap_err();
+    assert!(err.to_string().contains("overlaps func a"), "{err}");
+
     let mut spec = set8_spec(Architecture::X86_64, Endianness::Little);
     spec.symbols[2].0 = "__BTF_ID__func__nosuch__1".into();
     let elf_bytes = build(&spec);
@@ -303,4 +324,134 @@ fn malformed_sets_and_warnings() {
     let elf_bytes = build(&set8_spec(Architecture::X86_64, Endianness::Little));
     let elf = IdsElf::parse(&elf_bytes).unwrap();
     assert!(resolve(&elf, &dup, &[]).unwrap().warnings.is_empty());
+}
+
+/// Found by the `btfids` fuzz target (testdata/FUZZING.md): a set8 with two
+/// unresolved kfuncs of different flags. The first run writes id 0 for
+/// both; the second used to refuse the set as ambiguous (two id-0 entries,
+/// different flags), though each symbol was at its own entry. It must
+/// change nothing instead.
+#[test]
+fn unresolved_members_with_different_flags_are_a_fixed_point() {
+    let btf = btf();
+    for (arch, endian) in TARGETS {
+        let mut spec = set8_spec(arch, endian);
+        spec.symbols[1].0 = "__BTF_ID__func__gone__0".into();
+        spec.symbols[3].0 = "__BTF_ID__func__lost__2".into();
+        let once = run(&build(&spec), &btf).unwrap();
+        assert_eq!(run(&once, &btf).unwrap(), once, "{arch:?}");
+    }
+}
+
+/// The files the `btfids` fuzz target found crashes with (tests/data/fuzz-*.o):
+/// `fuzz-unresolved-kfuncs.o`, whose .BTF lost two kfunc names (the case
+/// above), and `fuzz-symtab-entsize.o`, whose .symtab has a huge
+/// sh_entsize (patching a moved symbol's value overflowed; symbols are now
+/// read and patched at the class's entry size, as libelf does), and
+/// `fuzz-unused-slot.o`, a set whose unowned slot held a stray 128 that the
+/// sort carried along, so the second run could not explain the set (unowned
+/// slots are now written as 0, `BTF_ID_UNUSED`). Each
+/// resolves against its own .BTF, and a second run changes nothing.
+#[test]
+fn fuzz_finds_resolve_to_a_fixed_point() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("fuzz-") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let blob = kbtf_btf::input::btf_blob(&bytes).unwrap();
+        let names = BtfNames::parse(&blob, None).unwrap();
+        let elf = IdsElf::parse(&bytes).unwrap();
+        let once = resolve(&elf, &names, &[]).unwrap().apply(&elf);
+        let elf = IdsElf::parse(&once).unwrap();
+        let twice = resolve(&elf, &names, &[]).unwrap();
+        assert!(twice.moves.is_empty(), "{name}");
+        assert!(twice.apply(&elf) == once, "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
+
+/// Found by the `btfids` fuzz target: a `.BTF_ids` whose file range covers
+/// the section header table, so patching it rewrote `e_shentsize`'s
+/// neighbours and the patched file no longer parsed. Such files (and a
+/// `.BTF_ids` or `.symtab` sharing bytes with any other section) are refused.
+/// The same over the ELF header's last bytes, in an ELF32 file whose
+/// e_ehsize claims 42 bytes (of 52).
+#[test]
+fn a_btf_ids_over_the_headers_is_refused() {
+    for name in ["overlap-section-headers.o", "overlap-short-ehsize.o"] {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name);
+        let bytes = std::fs::read(file).unwrap();
+        let err = IdsElf::parse(&bytes).unwrap_err();
+        assert!(err.to_string().contains("overlaps"), "{name}: {err}");
+    }
+}
+
+/// Found by the `btfids` fuzz target: section 0 (reserved, SHT_NULL) named
+/// `.BTF_ids` was taken for the section; `--patch_btfids`, reading through
+/// `object` as upstream reads through libelf, starts at section 1.
+#[test]
+fn section_zero_is_no_btf_ids() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/null-section-named-btf-ids.o");
+    let bytes = std::fs::read(file).unwrap();
+    let err = IdsElf::parse(&bytes).unwrap_err();
+    assert!(matches!(err, Error::NoBtfIdsSection), "{err}");
+}
+
+/// Found by the `btfids` fuzz target: a file with two `.BTF_ids` sections.
+/// Resolving takes the last (as upstream does); `--patch_btfids`
+/// (`patch_section`) took the first, and refused the blob as the wrong size.
+/// (The fuzzer's file had the section name table as its second `.BTF_ids`,
+/// which is refused now: `tests/data/btf-ids-is-shstrtab.o`.)
+#[test]
+fn patching_takes_the_btf_ids_section_resolving_took() {
+    let btf = btf();
+    let spec = set8_spec(Architecture::X86_64, Endianness::Little);
+    // A decoy .BTF_ids of another size before the real one.
+    let mut obj = Object::new(BinaryFormat::Elf, spec.arch, spec.endian);
+    let decoy = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), object::SectionKind::Data);
+    obj.set_section_data(decoy, vec![0; 12], 4);
+    let ids = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), object::SectionKind::Data);
+    let bytes: Vec<u8> = spec.words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    obj.set_section_data(ids, bytes, 4);
+    for (name, value, size) in &spec.symbols {
+        obj.add_symbol(Symbol {
+            name: name.clone().into_bytes(),
+            value: *value,
+            size: *size,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(ids),
+            flags: SymbolFlags::None,
+        });
+    }
+    let bytes = obj.write().unwrap();
+    let elf = IdsElf::parse(&bytes).unwrap();
+    assert_eq!(elf.section.size, 32, "the last .BTF_ids");
+    let outcome = resolve(&elf, &btf, &[]).unwrap();
+    let mut patched = kbtf_btfids::patch_section(&bytes, &outcome.section).unwrap();
+    kbtf_btfids::move_symbols(&elf, &mut patched, &outcome.moves);
+    assert!(patched == outcome.apply(&elf));
+}
+
+/// Found by the `btfids` fuzz target: the section header string table,
+/// named `.BTF_ids` itself, was taken for the section, and patching it
+/// renamed the sections. A `.BTF_ids` or `.symtab` that is a string table of
+/// names is refused.
+#[test]
+fn a_btf_ids_that_holds_the_names_is_refused() {
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/btf-ids-is-shstrtab.o");
+    let bytes = std::fs::read(file).unwrap();
+    let err = IdsElf::parse(&bytes).unwrap_err();
+    assert!(err.to_string().contains("string table"), "{err}");
 }

@@ -22,5 +22,14 @@ fn main() -> std::io::Result<()> {
     for (name, bytes) in files {
         std::fs::write(dir.join(name), bytes)?;
     }
+    // The btfids target's ELF32 and big-endian objects (ids.o is x86-64).
+    use object::{Architecture as A, Endianness as E};
+    for (name, arch, endian) in [
+        ("btfids/i386.o", A::I386, E::Little),
+        ("btfids/ppc64.o", A::PowerPc64, E::Big),
+        ("btfids/ppc.o", A::PowerPc, E::Big),
+    ] {
+        std::fs::write(dir.join(name), seeds::btf_ids_object(arch, endian))?;
+    }
     Ok(())
 }

@@ -4,6 +4,10 @@
 //! target (dedup, the DWARF encoder, `.BTF_ids`) reuses the same parse and
 //! invariants. See `testdata/FUZZING.md`.
 
+pub mod btfids;
+pub mod dedup;
+pub mod encode;
+pub mod gen;
 pub mod seeds;
 
 use std::hint::black_box;

@@ -162,3 +162,56 @@ pub fn with_kind_layout(btf: &Btf) -> Vec<u8> {
 fn btf_type_len(blob: &[u8]) -> usize {
     u32::from_le_bytes([blob[12], blob[13], blob[14], blob[15]]) as usize
 }
+
+/// An ELF object for the `btfids` target in any class and byte order (the
+/// C-built seeds are x86-64 only): `.BTF` with FUNCs `c`, `a`, `b` and a
+/// struct `task`, and `.BTF_ids` with a BTF_ID_LIST (struct task, func
+/// run, which is missing) and a BTF_SET8 of c, a, b with their flags, listed
+/// in name order, which is not id order.
+pub fn btf_ids_object(arch: object::Architecture, endian: object::Endianness) -> Vec<u8> {
+    use object::write::{Object, Symbol, SymbolSection};
+    use object::{BinaryFormat, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+
+    let e = match endian {
+        object::Endianness::Little => Endian::Little,
+        object::Endianness::Big => Endian::Big,
+    };
+    let mut btf = Btf::new();
+    let int = add(&mut btf, b"int", of(Kind::Int, 0), 4, &[0x0100_0020]);
+    let n = s(&mut btf, b"n");
+    add(&mut btf, b"task", of(Kind::Struct, 1), 4, &[n, int.0, 0]);
+    let proto = add(&mut btf, b"", of(Kind::FuncProto, 0), int.0, &[]);
+    for name in [&b"c"[..], b"a", b"b"] {
+        add(&mut btf, name, of(Kind::Func, 1), proto.0, &[]);
+    }
+
+    // BTF_ID_LIST: struct task, func run; then set8 {cnt, flags}, (id, flags) x 3.
+    let words: [u32; 10] = [0, 0, 0, 1, 0, 1, 0, 2, 0, 4];
+    let symbols: [(&str, u64, u64); 6] = [
+        ("__BTF_ID__struct__task__1", 0, 4),
+        ("__BTF_ID__func__run__2", 4, 4),
+        ("__BTF_ID__set8__kfuncs", 8, 32),
+        ("__BTF_ID__func__a__3", 16, 4),
+        ("__BTF_ID__func__b__4", 24, 4),
+        ("__BTF_ID__func__c__5", 32, 4),
+    ];
+    let mut obj = Object::new(BinaryFormat::Elf, arch, endian);
+    let ids = obj.add_section(Vec::new(), b".BTF_ids".to_vec(), SectionKind::Data);
+    let bytes: Vec<u8> = words.iter().flat_map(|&w| e.u32_bytes(w)).collect();
+    obj.set_section_data(ids, bytes, 4);
+    let btf_section = obj.add_section(Vec::new(), b".BTF".to_vec(), SectionKind::Other);
+    obj.set_section_data(btf_section, btf.to_bytes_endian(e), 4);
+    for (name, value, size) in symbols {
+        obj.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value,
+            size,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(ids),
+            flags: SymbolFlags::None,
+        });
+    }
+    obj.write().expect("a small object writes")
+}

@@ -28,6 +28,7 @@ use super::signature::{compat_array, compat_enum, compat_fnproto, equal, shallow
 use super::{ty, Dedup, MAX_NR_TYPES};
 use crate::record::COMMON_WORDS;
 use crate::{Btf, Error, Info, Kind, Result, TypeId};
+use rustc_hash::FxHashSet;
 
 impl Dedup {
     /// Whether the graph of `cand_id` is equivalent to that of `canon_id`,
@@ -184,19 +185,36 @@ fn identical_arrays(btf: &Btf, id1: u32, id2: u32) -> bool {
 
 /// Two structs (or two unions) of the same shape whose member types are the
 /// same ids, or identical arrays, or (recursively) identical structs.
+///
+/// libbpf 1.1.2 recurses here without bound, so it overflows its stack on
+/// structs that contain each other by value (impossible in C, but valid
+/// BTF): `struct s { struct t x; }` and `struct t { struct s x; }` as two
+/// copies of one `struct s { struct s x; }`. The answer is a conjunction
+/// over the pairs reachable through members, so each pair is checked once
+/// and a pair met again adds nothing: that gives libbpf's answer wherever
+/// libbpf gives one, and treats copies of such a loop as identical.
 fn identical_structs(btf: &Btf, id1: u32, id2: u32) -> bool {
-    let (a, b) = (ty(btf, id1), ty(btf, id2));
-    if !matches!(a.kind(), Kind::Struct | Kind::Union) || a.kind() != b.kind() {
-        return false;
+    let mut seen: FxHashSet<(u32, u32)> = FxHashSet::default();
+    let mut pending = vec![(id1, id2)];
+    while let Some((id1, id2)) = pending.pop() {
+        if !seen.insert((id1, id2)) {
+            continue;
+        }
+        let (a, b) = (ty(btf, id1), ty(btf, id2));
+        if !matches!(a.kind(), Kind::Struct | Kind::Union) || a.kind() != b.kind() {
+            return false;
+        }
+        if !shallow_equal_struct(a.words(), b.words()) {
+            return false;
+        }
+        for (m1, m2) in a.members().zip(b.members()) {
+            let (t1, t2) = (m1.type_id.0, m2.type_id.0);
+            if t1 != t2 && !identical_arrays(btf, t1, t2) {
+                pending.push((t1, t2));
+            }
+        }
     }
-    if !shallow_equal_struct(a.words(), b.words()) {
-        return false;
-    }
-    a.members().zip(b.members()).all(|(m1, m2)| {
-        m1.type_id == m2.type_id
-            || identical_arrays(btf, m1.type_id.0, m2.type_id.0)
-            || identical_structs(btf, m1.type_id.0, m2.type_id.0)
-    })
+    true
 }
 
 #[cfg(test)]
@@ -320,5 +338,20 @@ mod tests {
         assert!(!identical_arrays(&b, 2, 4));
         assert!(identical_structs(&b, 5, 6));
         assert!(!identical_structs(&b, 5, 2));
+    }
+
+    /// Copies of a struct that holds itself by value, one of them split
+    /// into two structs holding each other: libbpf 1.1.2 recurses forever.
+    #[test]
+    fn identical_copies_of_a_loop_end() {
+        let mut b = Btf::new();
+        let (s, x) = (b.add_str(b"s").unwrap(), b.add_str(b"x").unwrap());
+        b.add_type(s, strukt(1), 4, &[x.0, 1, 0]).unwrap(); // 1
+        b.add_type(s, strukt(1), 4, &[x.0, 3, 0]).unwrap(); // 2
+        b.add_type(s, strukt(1), 4, &[x.0, 2, 0]).unwrap(); // 3
+        assert!(identical_structs(&b, 2, 3));
+        assert!(identical_structs(&b, 1, 2));
+        let mut d = Dedup::new(&b);
+        assert!(check(&mut d, &b, 2, 1));
     }
 }

@@ -41,9 +41,11 @@ impl Layout {
             };
             if alloc {
                 let align = section.align().max(1);
-                let addr = next.div_ceil(align) * align;
+                // Wrapping, as libdwfl's unsigned arithmetic does, for sizes
+                // and alignments no real file has.
+                let addr = next.div_ceil(align).wrapping_mul(align);
                 base[index] = addr;
-                next = addr + section.size().max(1);
+                next = addr.wrapping_add(section.size().max(1));
             }
         }
         Layout { base }
