@@ -261,7 +261,7 @@ fn run_phases(btf: &mut Btf, opts: &DedupOptions, base: Option<&BaseCandidates>)
 /// Refuses what libbpf's dedup refuses (kinds it does not know) and what
 /// would make the phases index out of range (BTF built with `add_record`
 /// is not checked the way parsed BTF is).
-fn check_input(btf: &Btf) -> Result<()> {
+pub(crate) fn check_input(btf: &Btf) -> Result<()> {
     let count = btf.type_count();
     // Base types too: the walks read them, and libbpf refuses unknown kinds there as well.
     for t in btf.all_ids().filter_map(|id| btf.type_by_id(id)) {

@@ -258,7 +258,7 @@ fn encode<H: FileHeader>(
         if let Some(model) = model {
             add_cu(&mut builder, &model, opts, 0)?;
         }
-        return builder.finish();
+        return finish(builder);
     }
     // Decode a few units per thread at a time (bounded memory), and decode
     // the next batch while this one is added to the BTF: adding is serial,
@@ -291,7 +291,17 @@ fn encode<H: FileHeader>(
         release(&debug_info[..done.min(debug_info.len())]);
         pending = decoded;
     }
-    builder.finish()
+    finish(builder)
+}
+
+/// The built BTF, if every type id in it names a type. Damaged DWARF can
+/// leave a reference to a type the encoder skipped, as it does pahole 1.24,
+/// whose dedup (libbpf) then fails; the encoder says so itself, so that
+/// nobody gets BTF the parser would refuse.
+fn finish(builder: emit::BtfBuilder<'_, '_>) -> Result<Btf> {
+    let btf = builder.finish()?;
+    crate::dedup::check_input(&btf)?;
+    Ok(btf)
 }
 
 fn unit_offset(h: &gimli::UnitHeader<R<'_>>) -> u64 {
