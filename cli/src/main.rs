@@ -6,6 +6,7 @@
 //! `resolve_btfids`, invoked through a symlink of that name) are chosen from
 //! argv[0] in [`main`] before kbtf's own parser runs.
 
+mod allocator;
 mod check;
 mod dump;
 mod encode;
@@ -21,13 +22,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// Encoding frees many per-unit allocations on another thread than the one
-/// that made them; mimalloc's thread-local heaps take that far better than
-/// glibc's arenas (vmlinux at -j2: 3.3 s -> 2.0 s of encoding, at the cost
-/// of pages kept for reuse).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub use error::Error;
 
@@ -63,6 +57,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::tune();
     ignore_sigxfsz();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let invoked_as = args
