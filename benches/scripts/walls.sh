@@ -79,7 +79,7 @@ if have perf; then
         "for i in \$(seq $runs); do cp '$work/m.ko' '$work/w.ko' && ${cmd[kbtf]} || exit 1; done" 2>/dev/null
     perf report -i "$work/perf.mod" --comm kbtf --children --sort symbol -g none --stdio 2>/dev/null |
         grep -E 'Btf::from_file|BaseCandidates::new|strings::StringTable::index|kbtf_btfids::gen::encode$|encode_elf_kind|dedup_in_place|atomic::write_file_atomic|clear_page_erms|rayon_core::registry::Registry::new' |
-        awk '{ sym = $4; for (i = 5; i <= NF; i++) sym = sym " " $i; if (!seen[sym]++) printf "  %-7s %s\n", $1, sym }' | sort -rn
+        awk '{ sym = $4; for (i = 5; i <= NF; i++) if ($i != "-") sym = sym " " $i; if (!seen[sym]++) printf "  %-7s %s\n", $1, sym }' | sort -rn
 fi
 if have strace; then
     cp "$work/m.ko" "$work/w.ko"
