@@ -47,8 +47,8 @@ impl FileBytes {
 
     /// Drops the whole pages of `part` (a subslice of these bytes) from the
     /// resident set: read once, a large file's DWARF would otherwise count
-    /// toward the peak RSS until the end. The mapping is private and never
-    /// written, so the kernel reads the pages back from the page cache, with
+    /// toward the peak RSS until the end. The mapping is read-only, so the
+    /// kernel reads the pages back from the page cache, with
     /// the same bytes, if they are touched again. Does nothing for bytes that
     /// were read into memory, or for a slice that is not part of the map.
     pub fn release(&self, part: &[u8]) {
@@ -65,8 +65,8 @@ impl FileBytes {
         let first = (start - map_start).div_ceil(page) * page;
         let end = (start - map_start + part.len()) / page * page;
         if end > first {
-            // SAFETY: DONTNEED on a private read-only file mapping only
-            // discards the process's copy of clean pages; every later read
+            // SAFETY: DONTNEED on a read-only file mapping only unmaps
+            // clean page-cache pages from this process; every later read
             // sees the file's bytes as before (the same assumption `open`
             // makes: the file is not written while mapped).
             let _ = unsafe {

@@ -265,6 +265,7 @@ fn encode<H: FileHeader>(
     // in unit order, so the output is the same for any thread count.
     let chunk = rayon::current_num_threads().max(1) * 4;
     let debug_info = sections.get(".debug_info").map_or(&[][..], |d| &d[..]);
+    let mut released = 0;
     let decode = |batch| decode_batch(&dwarf, batch, walk_opts);
     let mut batches = headers.chunks(chunk);
     let mut pending = batches.next().map(|b| (b, decode(b)));
@@ -284,11 +285,13 @@ fn encode<H: FileHeader>(
         added?;
         // The units before the next batch are encoded: their DWARF need not
         // stay resident (vmlinux has 200 MiB of it).
-        let done = decoded.as_ref().map_or(debug_info.len(), |(b, _)| {
-            b.first()
-                .map_or(debug_info.len(), |h| unit_offset(h) as usize)
-        });
-        release(&debug_info[..done.min(debug_info.len())]);
+        let done = decoded
+            .as_ref()
+            .and_then(|(b, _)| b.first())
+            .map_or(debug_info.len(), |h| unit_offset(h) as usize)
+            .clamp(released, debug_info.len());
+        release(&debug_info[released..done]);
+        released = done;
         pending = decoded;
     }
     finish(builder)
