@@ -2,8 +2,7 @@
 //! types in, 107,715 out), the input `tests/dedup_libbpf.rs` checks against
 //! libbpf. Each iteration dedups a fresh clone; cloning is timed apart.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use kbtf_btf::dedup::{dedup, DedupOptions};

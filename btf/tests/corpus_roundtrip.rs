@@ -1,7 +1,6 @@
 //! Parse -> write is byte-identical for every BTF of the corpus, in both byte orders.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::sync::Arc;
 

@@ -7,8 +7,7 @@
 //! cut at every point and mutated by thousands of seeded (so reproducible)
 //! bit flips and word overwrites.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 mod fixtures;
 
 use std::sync::Arc;

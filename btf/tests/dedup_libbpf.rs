@@ -3,10 +3,8 @@
 //! real corpus: vmlinux with copies of itself, split BTF of several modules
 //! merged, every shipped module re-deduplicated, and small hand-made graphs.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
-#[path = "../../testdata/oracle.rs"]
-mod oracle;
+use kbtf_testsupport::corpus;
+use kbtf_testsupport::oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

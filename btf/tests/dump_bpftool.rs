@@ -2,10 +2,8 @@
 //! byte, the JSON as values, for the running kernel's BTF, the corpus vmlinux
 //! and every corpus module read as split BTF over it.
 
-#[path = "../../testdata/bpftool.rs"]
-mod bpftool;
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::bpftool;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -5,8 +5,7 @@
 
 #![cfg(feature = "dwarf")]
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,8 +2,7 @@
 
 #![cfg(feature = "dwarf")]
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use kbtf_btf::encode::{encode_elf, encode_file, EncodeOptions};
 use object::{Object, ObjectSection};

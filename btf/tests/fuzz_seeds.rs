@@ -2,10 +2,8 @@
 //! oracle) both read, and read alike: a seed kbtf rejected would seed the
 //! fuzzers with nothing but error paths.
 
-#[path = "../../testdata/bpftool.rs"]
-mod bpftool;
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::bpftool;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -1,18 +1,19 @@
-//! Where the real-kernel corpus is, for tests and benches (included with `#[path]`).
+//! Where the real-kernel corpus is, for tests and benches.
 //!
 //! `testdata/fetch-corpus.sh` unpacks it; tests that need it skip with a
 //! message when it is absent, except under CI (`CI` set), where that fails.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 
+/// An unpacked corpus: `vmlinux`, `modules.list` and the modules it names.
 pub struct Corpus {
+    /// The directory it was unpacked into.
     pub dir: PathBuf,
 }
 
 impl Corpus {
-    /// The corpus, or `None` (with a message) when it has not been fetched.
+    /// The corpus, or `None` (reported as a skip, see [`crate::skip`]) when
+    /// it has not been fetched; under CI that is a failure.
     pub fn find() -> Option<Corpus> {
         let dir = std::env::var_os("KBTF_CORPUS_DIR")
             .map(PathBuf::from)
@@ -29,13 +30,11 @@ impl Corpus {
             "corpus not found at {} (run testdata/fetch-corpus.sh)",
             dir.display()
         );
-        if std::env::var_os("CI").is_some() {
-            panic!("{msg}");
-        }
-        eprintln!("skipping: {msg}");
+        crate::skip_unless_ci(msg);
         None
     }
 
+    /// The vmlinux, with its DWARF and the `.BTF` the build made.
     pub fn vmlinux(&self) -> PathBuf {
         self.dir.join("vmlinux")
     }
