@@ -301,6 +301,27 @@ mod tests {
     }
 
     #[test]
+    fn owner_and_group_are_kept() {
+        let dir = std::env::temp_dir().join(format!("kbtf-owner-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("m.ko");
+        fs::write(&f, b"old").unwrap();
+        if std::os::unix::fs::chown(&f, Some(4321), Some(4322)).is_err() {
+            fs::remove_dir_all(&dir).unwrap();
+            kbtf_testsupport::skip("chown to another user needs root");
+            return;
+        }
+        write_file_atomic(&f, b"new").unwrap();
+        let meta = fs::metadata(&f).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+        patch_file_atomic(&f, &[(0, b"N")]).unwrap();
+        let meta = fs::metadata(&f).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+        assert_eq!(fs::read(&f).unwrap(), b"New");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_device_is_written_into_not_replaced() {
         let dir = std::env::temp_dir().join(format!("kbtf-dev-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();

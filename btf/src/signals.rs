@@ -197,4 +197,29 @@ mod tests {
         assert_eq!(REGISTRY[i].path_len.load(Ordering::Relaxed), 22);
         // (After the drop another test's write may take the slot at once.)
     }
+
+    /// A child interrupted with a temporary file registered: the file is
+    /// gone and the child died of SIGINT, as make expects.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_interrupt_removes_temporary_files_and_still_kills() {
+        let tmp = std::env::temp_dir().join(format!(".m.ko.kbtf-{}-0.tmp", std::process::id()));
+        std::fs::write(&tmp, b"partial").unwrap();
+        // SAFETY: the child only installs handlers, fills a slot (no
+        // allocation) and raises a signal before it ends.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            install();
+            let _reg = register_temp(&tmp);
+            unsafe {
+                libc::raise(libc::SIGINT);
+                libc::_exit(0);
+            }
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGINT);
+        assert!(!tmp.exists(), "the temporary file is still there");
+    }
 }
