@@ -189,6 +189,7 @@ impl<'b, W: Write> Dumper<'b, W> {
         let mut off: i64 = 0;
         let mut prev_bitfield = false;
         for m in t.members() {
+            self.out.end_record()?;
             let fname = self.str_at(m.name_off.0);
             let m_off = m.bit_offset as i64;
             let m_align = if packed {
@@ -279,6 +280,7 @@ impl<'b, W: Write> Dumper<'b, W> {
 
     /// `\n<indent>NAME = ` for an enum value, renamed on reuse.
     fn emit_enum_value_name(&mut self, name_off: u32, lvl: usize) -> io::Result<()> {
+        self.out.end_record()?;
         let name = self.str_at(name_off);
         let n = super::names::count_use(&mut self.ident_names, name);
         self.out.str("\n");

@@ -228,6 +228,8 @@ impl<W: Write> Dumper<'_, W> {
             cur = new_off;
         }
         while cur != next {
+            // A hostile size can ask for billions of these: keep the buffer bounded.
+            self.out.end_record()?;
             let bits = (next - cur).min(pad_bits);
             if bits == pad_bits {
                 self.pad_line(pad_type, pad_bits, lvl);

@@ -240,16 +240,36 @@ fn deep_chains_are_an_error_not_a_stack_overflow() {
     }
     add(&mut b, b"deep_t", of(Kind::Typedef, 0), prev, &[]);
     assert!(kbtf_c(&b, &[]).is_err());
-    // Nested anonymous structs, each inside the next.
+    assert!(kbtf_c(&nested_anonymous(100_000), &[]).is_err());
+}
+
+/// `outer` holding `depth` anonymous structs, each inside the next.
+fn nested_anonymous(depth: usize) -> Btf {
     let mut b = Btf::new();
     let int = add(&mut b, b"int", of(Kind::Int, 0), 4, &[0x0100_0020]);
     let a = s(&mut b, b"a");
     let mut prev = int;
-    for _ in 0..100_000 {
+    for _ in 0..depth {
         prev = add(&mut b, b"", of(Kind::Struct, 1), 4, &[a, prev, 0]);
     }
     add(&mut b, b"outer", of(Kind::Struct, 1), 4, &[a, prev, 0]);
-    assert!(kbtf_c(&b, &[]).is_err());
+    b
+}
+
+#[test]
+fn nesting_within_the_bound_matches_bpftool() {
+    // Writing each level takes two steps of the bound (the declaration and
+    // its chain): 100 levels fit in 256, 150 do not.
+    let btf = nested_anonymous(100);
+    let got = kbtf_c(&btf, &[]).unwrap();
+    assert!(kbtf_c(&nested_anonymous(150), &[]).is_err());
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nested.btf");
+    std::fs::write(&file, btf.to_bytes()).unwrap();
+    assert!(got == bpftool.dump_c(None, &file).unwrap());
 }
 
 #[test]
