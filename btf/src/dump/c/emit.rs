@@ -508,17 +508,18 @@ impl<'b, W: Write> Dumper<'b, W> {
                         self.emit_name(fname, last_was_ptr);
                     }
                     self.out.str("(");
-                    let params: Vec<_> = t.params().collect();
+                    let params = t.params();
+                    let n = params.len();
                     // No parameters, or Clang's one void parameter: `f(void)`.
-                    if params.is_empty() || (params.len() == 1 && params[0].type_id.0 == 0) {
+                    if n == 0 || (n == 1 && t.params().all(|p| p.type_id.0 == 0)) {
                         self.out.str("void)");
                         return Ok(());
                     }
-                    for (i, p) in params.iter().enumerate() {
+                    for (i, p) in params.enumerate() {
                         if i > 0 {
                             self.out.str(", ");
                         }
-                        if i == params.len() - 1 && p.type_id.0 == 0 {
+                        if i == n - 1 && p.type_id.0 == 0 {
                             self.out.str("...");
                             break;
                         }

@@ -38,6 +38,9 @@ const LONG_NAMES: [&[u8]; 11] = [
 /// What libbpf's size resolution gives up after.
 const MAX_RESOLVE_DEPTH: usize = 32;
 
+/// An alignment not worked out yet.
+pub(super) const UNKNOWN_ALIGN: u32 = u32::MAX;
+
 /// The host's pointer size, libbpf's fallback (bpftool runs on x86-64).
 const HOST_POINTER_SIZE: u32 = 8;
 
@@ -69,9 +72,18 @@ impl<W: Write> Dumper<'_, W> {
     /// The alignment of `id` in bytes; 0 for types without one (void,
     /// forward declarations, functions).
     pub(super) fn align_of(&mut self, id: u32) -> io::Result<i64> {
+        // A type's alignment never changes: each is worked out once.
+        if let Some(&known) = self.aligns.get(id as usize) {
+            if known != UNKNOWN_ALIGN {
+                return Ok(known as i64);
+            }
+        }
         self.enter(id)?;
         let align = self.align_of_inner(id);
         self.leave();
+        if let (Ok(align), Some(slot)) = (&align, self.aligns.get_mut(id as usize)) {
+            *slot = *align as u32;
+        }
         align
     }
 

@@ -42,7 +42,7 @@
 //! the walks are bounded by [`MAX_DEPTH`].
 //!
 //! ```
-//! use kbtf_btf::{dump, Btf, Info, Kind, StrOff, TypeId};
+//! use kbtf_btf::{dump, Btf, Info, Kind, TypeId};
 //!
 //! let mut btf = Btf::new();
 //! let int = btf.add_str(b"int").unwrap();
@@ -56,7 +56,6 @@
 //! dump::write_c(&btf, &opts, &mut text).unwrap();
 //! let text = String::from_utf8(text).unwrap();
 //! assert!(text.contains("struct pair {\n\tint a;\n\tint b;\n};\n\n"));
-//! # let _ = StrOff(0);
 //! ```
 
 mod emit;
@@ -154,6 +153,8 @@ struct Dumper<'b, W: Write> {
     /// Bytes in a pointer and a `long`, as libbpf guesses them.
     ptr_size: u32,
     states: Vec<TypeState>,
+    /// Each type's alignment once known, else [`layout::UNKNOWN_ALIGN`].
+    aligns: Vec<u32>,
     /// Names that got a `___N` suffix.
     renamed: FxHashMap<u32, Vec<u8>>,
     /// Uses so far of each struct, union and enum name.
@@ -187,6 +188,7 @@ impl<'b, W: Write> Dumper<'b, W> {
             out: Out::new(w),
             ptr_size: layout::pointer_size(btf),
             states,
+            aligns: vec![layout::UNKNOWN_ALIGN; count],
             renamed: FxHashMap::default(),
             type_names: FxHashMap::default(),
             ident_names: FxHashMap::default(),
