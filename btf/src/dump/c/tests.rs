@@ -156,9 +156,80 @@ fn corners() -> Btf {
     );
     add(&mut b, b"va_list", of(Kind::Typedef, 0), va, &[]);
     add(&mut b, b"empty", of(Kind::Struct, 0), 0, &[]);
+    more_corners(&mut b, int, long, uchar);
     let proto_v = add(&mut b, b"", of(Kind::FuncProto, 1), int, &[0, 0]);
     add(&mut b, b"fn", of(Kind::Func, 0), proto_v, &[]);
     b
+}
+
+/// GCC's `__Poly8_t` in use, a typedef met through its own struct, gaps
+/// inside runs of bitfields, enums of 1 and 8 bytes, qualified pointers,
+/// pointers to arrays, variables and sections.
+fn more_corners(b: &mut Btf, int: u32, long: u32, uchar: u32) {
+    let (p, v, n, w) = (s(b, b"p"), s(b, b"v"), s(b, b"next"), s(b, b"w"));
+    let poly = b.find_by_name_kind(b"__Poly8_t", Kind::Int).unwrap().0;
+    add(b, b"uses_poly", of(Kind::Struct, 1), 1, &[p, poly, 0]);
+    // typedef struct tnode tnode_t; struct tnode { tnode_t *next; int v; };
+    let tnode = b.type_count();
+    let tnode_t = add(b, b"tnode_t", of(Kind::Typedef, 0), tnode + 1, &[]);
+    add(
+        b,
+        b"tnode",
+        of(Kind::Struct, 2),
+        16,
+        &[n, tnode + 2, 0, v, int, 64],
+    );
+    add(b, b"", of(Kind::Ptr, 0), tnode_t, &[]);
+    // struct bf { int a: 3; <gap> int b: 4 at bit 20; unsigned char c at byte 4;
+    // long int d: 5 at bit 64; <gap> long int e: 7 at bit 100; }
+    let (a, bb, c, d, e) = (s(b, b"a"), s(b, b"b"), s(b, b"c"), s(b, b"d"), s(b, b"e"));
+    add(
+        b,
+        b"bf",
+        flagged(Kind::Struct, 5),
+        16,
+        &[
+            a,
+            int,
+            3 << 24,
+            bb,
+            int,
+            4 << 24 | 20,
+            c,
+            uchar,
+            32,
+            d,
+            long,
+            5 << 24 | 64,
+            e,
+            long,
+            7 << 24 | 100,
+        ],
+    );
+    let (x1, x2) = (s(b, b"X1"), s(b, b"X2"));
+    let small = add(b, b"small", of(Kind::Enum, 1), 1, &[x1, 1]);
+    let wide = add(b, b"wide", of(Kind::Enum, 1), 8, &[x2, 2]);
+    let (y1, y2) = (s(b, b"Y1"), s(b, b"Y2"));
+    let big = add(b, b"big", of(Kind::Enum64, 2), 8, &[y1, 1, 1, y2, 2, 0]);
+    let cptr = {
+        let ptr = add(b, b"", of(Kind::Ptr, 0), int, &[]);
+        let c = add(b, b"", of(Kind::Const, 0), ptr, &[]);
+        add(b, b"", of(Kind::Volatile, 0), c, &[])
+    };
+    let arr3 = add(b, b"", of(Kind::Array, 0), 0, &[int, int, 3]);
+    let p_arr3 = add(b, b"", of(Kind::Ptr, 0), arr3, &[]);
+    let arr_p = add(b, b"", of(Kind::Array, 0), 0, &[p_arr3, int, 2]);
+    let holder = add(
+        b,
+        b"holder",
+        of(Kind::Struct, 5),
+        56,
+        &[
+            a, small, 0, bb, wide, 64, c, big, 128, d, cptr, 192, w, arr_p, 256,
+        ],
+    );
+    let var = add(b, b"the_holder", of(Kind::Var, 0), holder, &[1]);
+    add(b, b".data", of(Kind::Datasec, 1), 56, &[var, 0, 56]);
 }
 
 fn kbtf_c(btf: &Btf, roots: &[u32]) -> std::io::Result<Vec<u8>> {
