@@ -5,7 +5,7 @@
 use kbtf_testsupport::bpftool::Bpftool;
 
 use super::{write_c, COptions};
-use crate::{Btf, Info, Kind, TypeId};
+use crate::{Btf, Endian, Info, Kind, TypeId};
 
 /// Adds a type named `name` (`b""` for none).
 fn add(b: &mut Btf, name: &[u8], info: Info, word: u32, rest: &[u32]) -> u32 {
@@ -262,6 +262,19 @@ fn corners_match_bpftool() {
             String::from_utf8_lossy(&want)
         );
     }
+}
+
+#[test]
+fn other_byte_order_matches_bpftool() {
+    let swapped = corners().to_bytes_endian(Endian::NATIVE.other());
+    let got = kbtf_c(&Btf::parse(&swapped).unwrap(), &[]).unwrap();
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("swapped.btf");
+    std::fs::write(&file, &swapped).unwrap();
+    assert!(got == bpftool.dump_c(None, &file).unwrap());
 }
 
 #[test]
