@@ -124,7 +124,7 @@ impl Default for DedupOptions {
 }
 
 /// What a dedup did, for reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DedupStats {
     /// Own types before and after.
     pub types_before: u32,
@@ -132,6 +132,10 @@ pub struct DedupStats {
     /// Own string section bytes before and after.
     pub strings_before: u32,
     pub strings_after: u32,
+    /// The new id of each own type, indexed by old id minus the first own
+    /// id: the type itself, moved up, or the one it was merged into (which
+    /// may be in the base).
+    pub id_map: Vec<TypeId>,
 }
 
 /// Deduplicates `btf` in place: its own types (a split BTF's base is read,
@@ -140,7 +144,7 @@ pub struct DedupStats {
 /// On error the BTF is left as it was.
 ///
 /// ```
-/// use kbtf_btf::{Btf, Info, Kind};
+/// use kbtf_btf::{Btf, Info, Kind, TypeId};
 /// use kbtf_btf::dedup::{dedup, DedupOptions};
 ///
 /// let mut btf = Btf::new();
@@ -151,11 +155,13 @@ pub struct DedupStats {
 /// }
 /// let stats = dedup(&mut btf, &DedupOptions::default()).unwrap();
 /// assert_eq!((stats.types_before, stats.types_after), (4, 2));
+/// // Each copy of `int` and of `int *` went to the first one.
+/// assert_eq!(stats.id_map, [TypeId(1), TypeId(2), TypeId(1), TypeId(2)]);
 /// ```
 pub fn dedup(btf: &mut Btf, opts: &DedupOptions) -> Result<DedupStats> {
     // Phases 1 and 5 rewrite records in place; this undoes them on error.
     let saved_words = btf.words.clone();
-    dedup_in_place(btf, opts, None).inspect_err(|_| btf.words = saved_words)
+    dedup_in_place(btf, opts, None, true).inspect_err(|_| btf.words = saved_words)
 }
 
 /// [`dedup`] for a BTF the caller gives up: no copy of its records is kept
@@ -183,7 +189,7 @@ pub fn dedup_owned(
     opts: &DedupOptions,
     base: Option<&BaseCandidates>,
 ) -> Result<Btf> {
-    dedup_in_place(&mut btf, opts, base)?;
+    dedup_in_place(&mut btf, opts, base, false)?;
     Ok(btf)
 }
 
@@ -208,10 +214,13 @@ impl BaseCandidates {
     }
 }
 
+/// `want_map`: fill [`DedupStats::id_map`] (a vmlinux's pre-dedup ids need
+/// 17 MB for it, which encoders have no use for).
 fn dedup_in_place(
     btf: &mut Btf,
     opts: &DedupOptions,
     base: Option<&BaseCandidates>,
+    want_map: bool,
 ) -> Result<DedupStats> {
     check_input(btf)?;
     let types_before = btf.own_ids().len() as u32;
@@ -222,7 +231,7 @@ fn dedup_in_place(
             .as_ref()
             .is_some_and(|own| Arc::ptr_eq(own, &b.base))
     });
-    let (words, offsets, strings) = run_phases(btf, opts, base)?;
+    let (words, offsets, strings, id_map) = run_phases(btf, opts, base, want_map)?;
     btf.words = words;
     btf.offsets = offsets;
     if let Some(strings) = strings {
@@ -233,13 +242,19 @@ fn dedup_in_place(
         types_after: btf.own_ids().len() as u32,
         strings_before,
         strings_after: btf.strings.len(),
+        id_map,
     })
 }
 
-/// New records, record offsets and (when rebuilt) strings.
-type Output = (Vec<u32>, Vec<u32>, Option<StringTable>);
+/// New records, record offsets, (when rebuilt) strings, and old id to new.
+type Output = (Vec<u32>, Vec<u32>, Option<StringTable>, Vec<TypeId>);
 
-fn run_phases(btf: &mut Btf, opts: &DedupOptions, base: Option<&BaseCandidates>) -> Result<Output> {
+fn run_phases(
+    btf: &mut Btf,
+    opts: &DedupOptions,
+    base: Option<&BaseCandidates>,
+    want_map: bool,
+) -> Result<Output> {
     let mut d = Dedup::new(btf);
     match base {
         Some(base) => prep::take_base(&mut d, &base.table),
@@ -255,7 +270,12 @@ fn run_phases(btf: &mut Btf, opts: &DedupOptions, base: Option<&BaseCandidates>)
     fwds::resolve_fwds(&mut d, btf);
     refs::dedup_ref_types(&mut d, btf)?;
     let (words, offsets) = compact::compact_and_remap(&mut d, btf)?;
-    Ok((words, offsets, strings))
+    let id_map = if want_map {
+        compact::id_map(&d, btf)
+    } else {
+        Vec::new()
+    };
+    Ok((words, offsets, strings, id_map))
 }
 
 /// Refuses what libbpf's dedup refuses (kinds it does not know) and what
