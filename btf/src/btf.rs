@@ -69,6 +69,7 @@ impl Btf {
         self.source.as_deref()
     }
 
+    /// The base of a split BTF.
     pub fn base(&self) -> Option<&Arc<Btf>> {
         self.base.as_ref()
     }
@@ -78,6 +79,7 @@ impl Btf {
         self.endian
     }
 
+    /// Sets the byte order the BTF is written in.
     pub fn set_endian(&mut self, endian: Endian) {
         self.endian = endian;
     }
@@ -120,6 +122,7 @@ impl Btf {
         self.start_str_off + self.strings.len()
     }
 
+    /// This BTF's own strings (a split BTF's, without the base's).
     pub fn own_strings(&self) -> &StringTable {
         &self.strings
     }

@@ -87,7 +87,9 @@ pub struct VmlinuxOutput {
     pub btf_ids: Option<Vec<u8>>,
     /// `ELF.BTF_ids.moves` for `resolve_btfids --patch_btfids`, when member symbols move.
     pub moves: Option<String>,
+    /// Upstream's warnings (unresolved symbols, several ids).
     pub warnings: Vec<String>,
+    /// What kbtf did that upstream would not say (recoveries, repairs).
     pub notes: Vec<String>,
 }
 

@@ -128,9 +128,11 @@ impl Default for DedupOptions {
 pub struct DedupStats {
     /// Own types before and after.
     pub types_before: u32,
+    /// Own types after.
     pub types_after: u32,
     /// Own string section bytes before and after.
     pub strings_before: u32,
+    /// Own string section bytes after.
     pub strings_after: u32,
     /// The new id of each own type, indexed by old id minus the first own
     /// id: the type itself, moved up, or the one it was merged into (which
@@ -202,6 +204,7 @@ pub struct BaseCandidates {
 }
 
 impl BaseCandidates {
+    /// Hashes every type of `base` as a dedup candidate.
     pub fn new(base: Arc<Btf>) -> BaseCandidates {
         let mut table = CandidateTable::default();
         prep::hash_types(&mut table, &base, base.type_count());

@@ -18,7 +18,9 @@ const KSYM_NAME_LEN: usize = 128;
 /// A per-CPU variable symbol.
 #[derive(Clone, Debug)]
 pub struct PercpuVar<'a> {
+    /// The symbol's name.
     pub name: &'a [u8],
+    /// The variable's size.
     pub size: u32,
 }
 
@@ -27,6 +29,7 @@ pub struct PercpuVar<'a> {
 pub struct Percpu<'a> {
     /// The address DWARF locations in the section start at.
     pub base_addr: u64,
+    /// The section's size.
     pub size: u64,
     /// Section-relative offset -> variable (the first symbol at that offset).
     pub vars: FxHashMap<u64, PercpuVar<'a>>,
@@ -134,6 +137,7 @@ impl<'a> SymbolIndex<'a> {
         self.functions.binary_search(&name).ok()
     }
 
+    /// The number of function symbols.
     pub fn function_count(&self) -> usize {
         self.functions.len()
     }
