@@ -156,7 +156,7 @@ fn module(
     opts: &GenOptions,
     verbose: bool,
 ) -> Result<(), Error> {
-    let bytes = std::fs::read(path).map_err(|e| in_file(e.into(), path))?;
+    let bytes = kbtf_btf::input::read_file(path).map_err(|e| in_file(e.into(), path))?;
     let out = gen_module(&bytes, base, opts).map_err(|e| in_file(e, path))?;
     print_messages(path, &out.warnings, &out.notes, verbose);
     if out.changed {
