@@ -36,6 +36,28 @@ impl Corpus {
         None
     }
 
+    /// The Debian trixie corpus (linux 6.12.*+deb13, built with pahole
+    /// 1.30) from `testdata/fetch-trixie.sh` (`KBTF_TRIXIE_DIR`), or `None`
+    /// with a message. CI does not fetch it yet, so its absence never fails.
+    pub fn find_trixie() -> Option<Corpus> {
+        let dir = std::env::var_os("KBTF_TRIXIE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let cache = std::env::var_os("XDG_CACHE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+                Some(cache.join("kbtf/trixie"))
+            })?;
+        if dir.join(".complete").exists() {
+            return Some(Corpus { dir });
+        }
+        eprintln!(
+            "skipping: trixie corpus not found at {} (run testdata/fetch-trixie.sh)",
+            dir.display()
+        );
+        None
+    }
+
     pub fn vmlinux(&self) -> PathBuf {
         self.dir.join("vmlinux")
     }

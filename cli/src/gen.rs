@@ -107,7 +107,7 @@ fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
             }
             parsed.opts
         }
-        Err(_) => EncodeOptions::kernel(),
+        Err(_) => EncodeOptions::kernel_for(crate::pahole::version_from_env()?),
     };
     let mut fatal_warnings = args.fatal_warnings;
     if let Ok(flags) = std::env::var("RESOLVE_BTFIDS_FLAGS") {

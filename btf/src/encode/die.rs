@@ -32,8 +32,12 @@ pub struct Die<'a> {
     /// `DW_AT_declaration`'s value (pahole reads it as a number for types).
     pub declaration_value: u64,
     pub external: bool,
+    /// `DW_AT_artificial` is present.
+    pub artificial: bool,
     /// The address of a variable whose location starts with `DW_OP_addr(x)`.
     pub location: Location,
+    /// `DW_AT_location` as it is (an expression or a location list).
+    pub location_value: Option<AttributeValue<R<'a>>>,
 }
 
 /// What the first operation of a `DW_AT_location` says, in pahole's terms.
@@ -143,7 +147,11 @@ impl<'a> Die<'a> {
                     die.declaration_value = attr_numeric(&v);
                 }
                 dw::DW_AT_external => die.external = true,
-                dw::DW_AT_location => die.location = location(dwarf, unit, &v),
+                dw::DW_AT_artificial => die.artificial = true,
+                dw::DW_AT_location => {
+                    die.location = location(dwarf, unit, &v);
+                    die.location_value = Some(attr.value());
+                }
                 _ => {}
             }
         }
@@ -154,6 +162,103 @@ impl<'a> Die<'a> {
         };
         die
     }
+}
+
+/// The x86-64 argument registers (DWARF numbers: rdi, rsi, rdx, rcx, r8, r9).
+pub const X86_64_ARG_REGS: &[u8] = &[5, 4, 1, 2, 8, 9];
+
+/// pahole 1.30's `parameter__reg`: the register a parameter's location
+/// names, as the DWARF operation (`DW_OP_reg0 + n`), or -1. Of each
+/// location (one expression or each entry of a list) with exactly one
+/// operation (a trailing `DW_OP_stack_value` aside), `DW_OP_regN` counts in
+/// the first location only and `DW_OP_entry_value` of one operation in
+/// any; the expected register ends the search, else the last one seen is
+/// returned.
+pub fn parameter_register<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    value: &AttributeValue<R<'a>>,
+    expected: u8,
+) -> i32 {
+    let encoding = unit.encoding();
+    let mut ret = -1;
+    // Whether the expected register was found.
+    let mut check = |loc_num: usize, expr: R<'a>| -> bool {
+        let ops = operations(expr, encoding);
+        let mut n = ops.len();
+        if n > 1 && ops[n - 1].0 == dw::DW_OP_stack_value.0 {
+            n -= 1;
+        }
+        if n != 1 {
+            return false;
+        }
+        let (atom, entry) = ops[0];
+        if (dw::DW_OP_reg0.0..=dw::DW_OP_reg31.0).contains(&atom) {
+            if loc_num != 0 {
+                return false;
+            }
+            ret = atom as i32;
+        } else if atom == dw::DW_OP_entry_value.0 || atom == dw::DW_OP_GNU_entry_value.0 {
+            let Some(sub) = entry else { return false };
+            let inner = operations(sub, encoding);
+            if inner.len() != 1 {
+                return false;
+            }
+            ret = inner[0].0 as i32;
+        } else {
+            return false;
+        }
+        ret == (dw::DW_OP_reg0.0 + expected) as i32
+    };
+    match value {
+        AttributeValue::Exprloc(e) => {
+            check(0, e.0);
+        }
+        AttributeValue::Block(b) => {
+            check(0, *b);
+        }
+        v => {
+            let Ok(Some(offset)) = dwarf.attr_locations_offset(unit, *v) else {
+                return ret;
+            };
+            let Ok(mut list) = dwarf.raw_locations(unit, offset) else {
+                return ret;
+            };
+            let mut loc_num = 0;
+            while let Ok(Some(entry)) = list.next() {
+                use gimli::RawLocListEntry as E;
+                let data = match entry {
+                    E::AddressOrOffsetPair { data, .. }
+                    | E::OffsetPair { data, .. }
+                    | E::StartEnd { data, .. }
+                    | E::StartLength { data, .. }
+                    | E::StartxEndx { data, .. }
+                    | E::StartxLength { data, .. }
+                    | E::DefaultLocation { data } => data,
+                    E::BaseAddress { .. } | E::BaseAddressx { .. } => continue,
+                };
+                if check(loc_num, data.0) {
+                    break;
+                }
+                loc_num += 1;
+            }
+        }
+    }
+    ret
+}
+
+/// The operations of an expression: each opcode, and the sub-expression of
+/// a `DW_OP_entry_value`. Stops at the first it cannot parse.
+fn operations<'a>(mut expr: R<'a>, encoding: gimli::Encoding) -> Vec<(u8, Option<R<'a>>)> {
+    let mut ops = Vec::new();
+    while let Some(&atom) = expr.slice().first() {
+        match gimli::Operation::parse(&mut expr, encoding) {
+            Ok(gimli::Operation::EntryValue { expression }) => ops.push((atom, Some(expression))),
+            Ok(_) => ops.push((atom, None)),
+            Err(_) => break,
+        }
+    }
+    ops
 }
 
 /// The first operation of a location expression, as pahole's `dwarf__location` sees it.

@@ -7,6 +7,8 @@
 //! Parameters without a type take name and type from their abstract
 //! origin; functions without a name or return type from theirs.
 
+use gimli::constants as dw;
+
 use super::cu::{CuModel, Function, Param, SmallId, TypeData};
 use super::walk::{PendingBitfield, RawParam, Ref, Tag, Walker};
 
@@ -87,6 +89,26 @@ impl<'a> Walker<'a, '_> {
                 .collect();
             functions.push(func);
         }
+        // pahole 1.30: a parameter taking its type from an abstract origin
+        // passes its unexpected register on to it; then a function with such
+        // a parameter, and none that is a struct, is marked.
+        let mut unexpected = std::mem::take(&mut self.param_unexpected);
+        for f in &self.functions {
+            for p in f.params.iter().filter(|p| p.type_ref.is_none()) {
+                if let Some(Tag::Param(j)) = p.origin.and_then(|o| self.tags.get(&o)) {
+                    if unexpected[p.index] {
+                        unexpected[*j] = true;
+                    }
+                }
+            }
+        }
+        for (i, f) in self.functions.iter().enumerate() {
+            if f.params.iter().any(|p| unexpected[p.index])
+                && !functions[i].params.iter().any(|p| self.is_struct(p.ty))
+            {
+                functions[i].unexpected_reg = true;
+            }
+        }
         for (i, f) in self.functions.iter().enumerate() {
             if functions[i].ret != 0 || f.origin.is_none() {
                 continue;
@@ -118,6 +140,7 @@ impl<'a> Walker<'a, '_> {
                 var.ty = var_types[*j];
                 var.external = decl.external;
                 var.annots = decl.annots.clone();
+                var.decl_name = decl.name;
             }
             variables.push(var);
         }
@@ -127,6 +150,22 @@ impl<'a> Walker<'a, '_> {
             self.place_bitfield(&b);
         }
         Ok(self.model)
+    }
+
+    /// pahole's `param__is_struct`: a struct, through typedefs and const.
+    fn is_struct(&self, id: SmallId) -> bool {
+        let mut id = id;
+        for _ in 0..=self.model.types.len() {
+            let Some(t) = self.model.get(id) else {
+                return false;
+            };
+            match t.data {
+                _ if t.tag == dw::DW_TAG_structure_type.0 => return true,
+                TypeData::Typedef { .. } | TypeData::Const => id = t.target,
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// A parameter's name and type; one without `DW_AT_type` takes both

@@ -34,6 +34,12 @@ pub struct WalkOptions {
     /// The ELF file is little-endian: DWARF 4 bitfield offsets count from
     /// the other end of the storage unit.
     pub little_endian: bool,
+    /// The ABI's argument registers (DWARF numbers) when pahole 1.30's
+    /// unexpected-register rule applies, else empty.
+    pub register_params: &'static [u8],
+    /// pahole 1.30: `DW_TAG_unspecified_type` takes no small id and every
+    /// reference to it means void (1.24 as Debian built it gives it an id).
+    pub unspecified_is_void: bool,
 }
 
 /// A reference still to be recoded: a `.debug_info` offset or void.
@@ -41,6 +47,8 @@ pub(super) type Ref = Option<u64>;
 
 /// A formal parameter as read, before recoding.
 pub(super) struct RawParam<'a> {
+    /// Its index in `Walker::params`.
+    pub(super) index: usize,
     pub(super) name: Name<'a>,
     pub(super) type_ref: Ref,
     pub(super) origin: Ref,
@@ -95,6 +103,9 @@ pub struct Walker<'a, 'u> {
     pub(super) bitfields: Vec<PendingBitfield>,
     /// Every parameter DIE: name and type, for abstract origins.
     pub(super) params: Vec<(Name<'a>, Ref)>,
+    /// Per parameter DIE: its location names another register than the
+    /// ABI's for its position (pahole 1.30's `unexpected_reg`).
+    pub(super) param_unexpected: Vec<bool>,
     pub(super) functions: Vec<RawFunction<'a>>,
     pub(super) variables: Vec<RawVariable<'a>>,
     /// pahole's `hash_types` and `hash_tags`.
@@ -102,6 +113,8 @@ pub struct Walker<'a, 'u> {
     pub(super) tags: FxHashMap<u64, Tag>,
     pub(super) language_set: bool,
     pub(super) depth: u32,
+    /// The child of the unit DIE being processed.
+    pub(super) top_die: u64,
 }
 
 type Node<'abbrev, 'me, 'a> = gimli::EntriesTreeNode<'abbrev, 'me, R<'a>>;
@@ -126,12 +139,14 @@ impl<'a, 'u> Walker<'a, 'u> {
             proto_params: FxHashMap::default(),
             bitfields: Vec::new(),
             params: Vec::new(),
+            param_unexpected: Vec::new(),
             functions: Vec::new(),
             variables: Vec::new(),
             type_ids: FxHashMap::default(),
             tags: FxHashMap::default(),
             language_set: false,
             depth: 0,
+            top_die: u64::MAX,
         }
     }
 
@@ -162,8 +177,13 @@ impl<'a, 'u> Walker<'a, 'u> {
         let mut children = root.children();
         while let Some(child) = children.next()? {
             let unspecified = child.entry().tag() == dw::DW_TAG_unspecified_type;
+            self.top_die = child
+                .entry()
+                .offset()
+                .to_debug_info_offset(&self.unit.header)
+                .map_or(u64::MAX, |o| o.0 as u64);
             self.process_tag(child)?;
-            if unspecified {
+            if unspecified && !self.opts.unspecified_is_void {
                 self.model.unspecified_type = self.model.types.len() as SmallId;
             }
         }
@@ -252,6 +272,9 @@ impl<'a, 'u> Walker<'a, 'u> {
             }
             dw::DW_TAG_restrict_type => {
                 self.add_type(&die, TypeData::Restrict);
+            }
+            dw::DW_TAG_unspecified_type if self.opts.unspecified_is_void => {
+                self.type_ids.insert(die.offset, 0);
             }
             dw::DW_TAG_unspecified_type => {
                 self.add_type(&die, TypeData::Unspecified);
@@ -344,6 +367,9 @@ impl<'a, 'u> Walker<'a, 'u> {
                 external: die.external,
                 has_spec: false,
                 annots,
+                top_level: die.offset == self.top_die,
+                artificial: die.artificial,
+                decl_name: die.name,
             },
             type_ref: die.type_ref,
             spec: die.specification,
@@ -503,9 +529,12 @@ impl<'a, 'u> Walker<'a, 'u> {
     }
 
     fn add_param(&mut self, p: &Die<'a>) -> RawParam<'a> {
-        self.tags.insert(p.offset, Tag::Param(self.params.len()));
+        let index = self.params.len();
+        self.tags.insert(p.offset, Tag::Param(index));
         self.params.push((p.name, p.type_ref));
+        self.param_unexpected.push(false);
         RawParam {
+            index,
             name: p.name,
             type_ref: p.type_ref,
             origin: p.abstract_origin,
@@ -555,6 +584,7 @@ impl<'a, 'u> Walker<'a, 'u> {
                 params: Vec::new(),
                 varargs: false,
                 annots: Vec::new(),
+                unexpected_reg: false,
             },
             type_ref: die.type_ref,
             origin: die.abstract_origin,
@@ -593,6 +623,15 @@ impl<'a, 'u> Walker<'a, 'u> {
                 dw::DW_TAG_formal_parameter => {
                     let p = self.die(&child);
                     let raw = self.add_param(&p);
+                    if let (Some(&expected), Some(loc)) = (
+                        self.opts.register_params.get(param_idx as usize),
+                        p.location_value.as_ref(),
+                    ) {
+                        let actual =
+                            super::die::parameter_register(self.dwarf, self.unit, loc, expected);
+                        self.param_unexpected[raw.index] =
+                            actual >= 0 && actual != (dw::DW_OP_reg0.0 + expected) as i32;
+                    }
                     if let Some(f) = func.as_deref_mut() {
                         f.params.push(raw);
                         let annots = self.child_annotations(child, param_idx)?;
