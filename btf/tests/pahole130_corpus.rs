@@ -101,4 +101,33 @@ fn trixie_modules_count() {
         println!("  differs: {path}: first type {first:?}, {count} types");
     }
     assert_eq!(modules.len(), 1138);
+    assert!(differ.is_empty(), "{} modules differ", differ.len());
+}
+
+#[test]
+fn trixie_modules_encode_the_same_for_any_thread_count() {
+    let Some(corpus) = corpus::Corpus::find_trixie() else {
+        return;
+    };
+    let base = Arc::new(Btf::from_file(corpus.vmlinux()).unwrap());
+    for name in ["nf_conntrack.ko", "xfs.ko", "kvm.ko"] {
+        let path = corpus.module(name);
+        let encode = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| encode_deduped(&path, Some(base.clone()), &opts()))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .to_bytes()
+        };
+        let one = encode(1);
+        assert!(
+            one == shipped(&path),
+            "{name}: differs from the shipped .BTF"
+        );
+        for threads in [2, 8] {
+            assert!(encode(threads) == one, "{name}: {threads} threads differ");
+        }
+    }
 }

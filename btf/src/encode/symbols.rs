@@ -110,7 +110,13 @@ impl<'a> SymbolIndex<'a> {
                     let raw = s.elf_section_header();
                     let sh_type = raw.sh_type(file.endian());
                     SectionInfo {
-                        addr: raw.sh_addr(file.endian()).into(),
+                        // libdwfl writes the addresses it gives the sections
+                        // of an ET_REL file into the section headers pahole reads.
+                        addr: if is_rel {
+                            section_base(s.index().0)
+                        } else {
+                            raw.sh_addr(file.endian()).into()
+                        },
                         size: raw.sh_size(file.endian()).into(),
                         holds_data: sh_type == elf::SHT_PROGBITS || sh_type == elf::SHT_NOBITS,
                         include: s.name() == Ok(PERCPU_SECTION),
