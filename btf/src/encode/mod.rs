@@ -83,6 +83,10 @@ pub struct EncodeOptions {
     /// `decl_tag_kfuncs`: `bpf_kfunc` (and `bpf_fastcall`) decl tags on the
     /// kfuncs of the input's `.BTF_ids`.
     pub decl_tag_kfuncs: bool,
+    /// `attributes` (pahole 1.32): the pointers a kfunc's `.BTF_ids` flags
+    /// mark as arena pointers (KF_ARENA_RET/ARG1/ARG2) point through a
+    /// `TYPE_TAG "address_space(1)"` with kind_flag 1.
+    pub attributes: bool,
 }
 
 /// The pahole version whose output the encoder reproduces.
@@ -94,6 +98,9 @@ pub enum PaholeVersion {
     /// Debian trixie's (libbpf 1.5.0): functions collected over all units
     /// and emitted last, sorted by name; VARs named after DWARF.
     V1_30,
+    /// Debian sid's (libbpf 1.7.0): 1.30's functions with symbols grouped by
+    /// name, multi-dimensional arrays nested, arena type tags.
+    V1_32,
 }
 
 impl PaholeVersion {
@@ -102,6 +109,7 @@ impl PaholeVersion {
         match s.trim().trim_start_matches('v') {
             "1.24" | "124" => Some(PaholeVersion::V1_24),
             "1.30" | "130" => Some(PaholeVersion::V1_30),
+            "1.32" | "132" => Some(PaholeVersion::V1_32),
             _ => None,
         }
     }
@@ -111,6 +119,7 @@ impl PaholeVersion {
         match self {
             PaholeVersion::V1_24 => "v1.24",
             PaholeVersion::V1_30 => "v1.30",
+            PaholeVersion::V1_32 => "v1.32",
         }
     }
 }
@@ -132,7 +141,8 @@ impl EncodeOptions {
         }
     }
 
-    /// What Linux 6.12 passes to that pahole version: for 1.30,
+    /// What Linux (6.12 for 1.30, 7.2 for 1.32) passes to that pahole
+    /// version: for 1.30,
     /// `--btf_features=encode_force,var,float,enum64,decl_tag,type_tag,
     /// optimized_func,consistent_func,decl_tag_kfuncs --lang_exclude=rust`.
     pub fn kernel_for(version: PaholeVersion) -> EncodeOptions {
@@ -145,6 +155,13 @@ impl EncodeOptions {
                 consistent_func: true,
                 decl_tag_kfuncs: true,
                 ..EncodeOptions::kernel()
+            },
+            // Linux 7.2 adds `--btf_features=attributes` (and `layout`,
+            // which Debian's pahole 1.32 leaves off: its libbpf lacks it).
+            PaholeVersion::V1_32 => EncodeOptions {
+                version,
+                attributes: true,
+                ..EncodeOptions::kernel_for(PaholeVersion::V1_30)
             },
         }
     }
