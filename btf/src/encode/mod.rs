@@ -372,6 +372,7 @@ fn encode<H: FileHeader>(
         decl_tags: !opts.skip_decl_tags,
         type_tags: !opts.skip_type_tags,
         unspecified_is_void: v130,
+        nested_arrays: opts.version >= PaholeVersion::V1_32,
         register_params: if needs_locations {
             register_params(file.elf_header().e_machine(file.endian()))
         } else {

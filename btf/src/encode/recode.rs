@@ -45,6 +45,14 @@ impl<'a> Walker<'a, '_> {
                 _ => {}
             }
         }
+        for (outer, inner) in std::mem::take(&mut self.array_chains) {
+            let mut elem = self.model.types[outer].target;
+            for &i in &inner {
+                self.model.types[i].target = elem;
+                elem = i as SmallId + 1;
+            }
+            self.model.types[outer].target = elem;
+        }
         for (ptr, tags) in std::mem::take(&mut self.ptr_tags) {
             let pointee = self.model.types[ptr].target;
             let mut prev = ptr;

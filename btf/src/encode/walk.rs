@@ -40,6 +40,10 @@ pub struct WalkOptions {
     /// pahole 1.30: `DW_TAG_unspecified_type` takes no small id and every
     /// reference to it means void (1.24 as Debian built it gives it an id).
     pub unspecified_is_void: bool,
+    /// pahole 1.32: an array of n dimensions becomes n nested one-dimension
+    /// arrays, the inner ones taking the small ids just before the outer
+    /// one, innermost first (older versions keep one flattened array).
+    pub nested_arrays: bool,
 }
 
 /// A reference still to be recoded: a `.debug_info` offset or void.
@@ -99,6 +103,8 @@ pub struct Walker<'a, 'u> {
     pub(super) member_refs: Vec<Vec<Ref>>,
     /// Pointer index -> its type tags, innermost last (pahole's `tags` list).
     pub(super) ptr_tags: Vec<(usize, Vec<usize>)>,
+    /// Outer array index -> its inner arrays, innermost first (pahole 1.32).
+    pub(super) array_chains: Vec<(usize, Vec<usize>)>,
     pub(super) proto_params: FxHashMap<usize, Vec<RawParam<'a>>>,
     pub(super) bitfields: Vec<PendingBitfield>,
     /// Every parameter DIE: name and type, for abstract origins.
@@ -136,6 +142,7 @@ impl<'a, 'u> Walker<'a, 'u> {
             type_refs: Vec::new(),
             member_refs: Vec::new(),
             ptr_tags: Vec::new(),
+            array_chains: Vec::new(),
             proto_params: FxHashMap::default(),
             bitfields: Vec::new(),
             params: Vec::new(),
@@ -254,7 +261,26 @@ impl<'a, 'u> Walker<'a, 'u> {
                         }
                     }
                 }
-                self.add_type(&die, TypeData::Array { dims });
+                if self.opts.nested_arrays && dims.len() > 1 {
+                    let inner: Vec<usize> = dims[1..]
+                        .iter()
+                        .rev()
+                        .map(|&d| {
+                            let i = self.add_type(&die, TypeData::Array { dims: vec![d] });
+                            self.type_refs[i] = None;
+                            i
+                        })
+                        .collect();
+                    let outer = self.add_type(
+                        &die,
+                        TypeData::Array {
+                            dims: vec![dims[0]],
+                        },
+                    );
+                    self.array_chains.push((outer, inner));
+                } else {
+                    self.add_type(&die, TypeData::Array { dims });
+                }
             }
             dw::DW_TAG_base_type => {
                 let data = TypeData::Base {
