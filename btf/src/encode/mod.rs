@@ -345,6 +345,7 @@ fn encode<H: FileHeader>(
         !opts.skip_vars && !v130,
         opts.force,
         v130,
+        opts.version >= PaholeVersion::V1_32,
     )?;
     if let Some(s) = symbols.v130.as_mut() {
         if opts.decl_tag_kfuncs {

@@ -80,7 +80,11 @@ pub fn select(
             j += 1;
         }
         let state = &saved[i];
-        if !consistent_func || (!state.unexpected_reg && !state.inconsistent_proto) {
+        // pahole 1.32 also drops a function whose symbols are at more than
+        // one address.
+        let ambiguous = table.grouped && table.entries[state.elf].ambiguous;
+        if !ambiguous && (!consistent_func || (!state.unexpected_reg && !state.inconsistent_proto))
+        {
             out.push(state.clone());
         }
         i = j;

@@ -87,6 +87,7 @@ impl<'a> SymbolIndex<'a> {
         collect_percpu: bool,
         force: bool,
         v130: bool,
+        grouped: bool,
     ) -> Result<SymbolIndex<'a>> {
         let is_rel = file.elf_header().e_type(file.endian()) == elf::ET_REL;
         let mut index = SymbolIndex::default();
@@ -144,12 +145,16 @@ impl<'a> SymbolIndex<'a> {
         };
         let percpu_index = percpu_section.map(|s| s.index());
         let mut percpu_syms: Vec<(u64, PercpuVar<'a>)> = Vec::new();
+        let mut function_addrs: Vec<u64> = Vec::new();
         for sym in symtab.symbols() {
             let raw = sym.elf_symbol();
             let st_type = raw.st_type();
             let name = sym.name_bytes().map_err(Error::from)?;
             if st_type == elf::STT_FUNC {
                 index.functions.push(name);
+                if grouped {
+                    function_addrs.push(raw.st_value(file.endian()).into());
+                }
             }
             if let (Some(v), Some(section)) = (v130.as_mut(), sym.section_index()) {
                 if st_type == elf::STT_OBJECT {
@@ -188,7 +193,11 @@ impl<'a> SymbolIndex<'a> {
             }
         }
         if let Some(v) = v130.as_mut() {
-            v.functions = ElfFunctions::new(index.functions.iter().copied());
+            v.functions = if grouped {
+                ElfFunctions::grouped(index.functions.iter().copied().zip(function_addrs))
+            } else {
+                ElfFunctions::new(index.functions.iter().copied())
+            };
         }
         index.v130 = v130;
         index.functions.sort_unstable();
