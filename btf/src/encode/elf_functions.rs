@@ -74,7 +74,6 @@ fn non_fn_suffix(name: &[u8]) -> bool {
 }
 
 /// pahole 1.32's `str_contains_optimized_fn_suffix`.
-#[allow(dead_code)] // used by the optimized-parameters rule (next)
 pub fn optimized_fn_suffix(name: &[u8]) -> bool {
     contains_after_dot(name, &[b".constprop", b".isra"])
 }

@@ -7,6 +7,7 @@
 use gimli::constants as dw;
 
 use super::cu::{CuModel, DeclTag, Name, Param, SmallId, TypeData, TypeEntry};
+use super::elf_functions::optimized_fn_suffix;
 use super::funcs::FunctionFilter;
 use super::kfuncs::KF_FASTCALL;
 use super::percpu;
@@ -240,6 +241,14 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
                 unexpected_reg: f.unexpected_reg,
                 inconsistent_proto: false,
                 die: f.die_offset,
+                addr: f.addr,
+                optimized_parms: f.optimized_parms,
+                reordered_parm: f.reordered_parm,
+                optimized_symbol: f.addr != 0
+                    && table.entries[elf]
+                        .syms
+                        .iter()
+                        .any(|&(name, a)| a == f.addr && optimized_fn_suffix(name)),
             });
         }
         Ok(())

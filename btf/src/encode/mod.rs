@@ -288,7 +288,7 @@ fn encode<H: FileHeader>(
 ) -> Result<Btf> {
     let is_rel = file.kind() == object::ObjectKind::Relocatable;
     let v130 = opts.version >= PaholeVersion::V1_30;
-    let needs_locations = v130 && opts.consistent_func;
+    let needs_locations = v130 && (opts.consistent_func || opts.version >= PaholeVersion::V1_32);
     let layout = reloc::Layout::new(file);
     let mut sections: FxHashMap<&str, Cow<'_, [u8]>> = FxHashMap::default();
     for section in file.sections() {
@@ -374,6 +374,7 @@ fn encode<H: FileHeader>(
         type_tags: !opts.skip_type_tags,
         unspecified_is_void: v130,
         nested_arrays: opts.version >= PaholeVersion::V1_32,
+        params_132: opts.version >= PaholeVersion::V1_32,
         register_params: if needs_locations {
             register_params(file.elf_header().e_machine(file.endian()))
         } else {
