@@ -7,6 +7,16 @@
 
 use std::path::{Path, PathBuf};
 
+/// `$ENV`, else `$XDG_CACHE_HOME/SUB` or `~/.cache/SUB`.
+fn cache_dir(env: &str, sub: &str) -> Option<PathBuf> {
+    std::env::var_os(env).map(PathBuf::from).or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+        Some(cache.join(sub))
+    })
+}
+
 pub struct Corpus {
     pub dir: PathBuf,
 }
@@ -53,6 +63,35 @@ impl Corpus {
         }
         eprintln!(
             "skipping: trixie corpus not found at {} (run testdata/fetch-trixie.sh)",
+            dir.display()
+        );
+        None
+    }
+
+    /// The Debian sid corpus (linux 7.2.*+deb14, built with pahole 1.32
+    /// and gen-btf.sh) from `testdata/fetch-sid.sh` (`KBTF_SID_DIR`), or
+    /// `None` with a message. CI does not fetch it, so its absence never fails.
+    pub fn find_sid() -> Option<Corpus> {
+        let dir = cache_dir("KBTF_SID_DIR", "kbtf/sid")?;
+        if dir.join(".complete").exists() {
+            return Some(Corpus { dir });
+        }
+        eprintln!(
+            "skipping: sid corpus not found at {} (run testdata/fetch-sid.sh)",
+            dir.display()
+        );
+        None
+    }
+
+    /// The pahole 1.32 references of the sid corpus from
+    /// `testdata/ref-sid.sh` (`KBTF_SID_REF`), or `None` with a message.
+    pub fn find_sid_ref() -> Option<PathBuf> {
+        let dir = cache_dir("KBTF_SID_REF", "kbtf/sid-ref")?;
+        if dir.join("vmlinux.BTF.1").exists() {
+            return Some(dir);
+        }
+        eprintln!(
+            "skipping: pahole 1.32 references not found at {} (run testdata/chroot-sid.sh, then testdata/ref-sid.sh as root)",
             dir.display()
         );
         None

@@ -113,12 +113,20 @@ pub struct DedupOptions {
     /// interned as it was built (like pahole's, made with `btf__add_*`):
     /// libbpf then keeps the string section as it is, unused strings included.
     pub rebuild_strings: bool,
+    /// Deduplicate as libbpf 1.7.0 does (pahole 1.32 in Debian sid)
+    /// rather than 1.1.2: TYPEDEFs join the struct phase (hashed by name
+    /// and info, checked by graph equivalence; base typedefs stay hashed the
+    /// old way, so a split typedef never finds a base one), and the
+    /// "identical types" forgiveness of the equivalence check covers every
+    /// kind to a depth of 16.
+    pub libbpf_1_7: bool,
 }
 
 impl Default for DedupOptions {
     fn default() -> DedupOptions {
         DedupOptions {
             rebuild_strings: true,
+            libbpf_1_7: false,
         }
     }
 }
@@ -241,6 +249,7 @@ type Output = (Vec<u32>, Vec<u32>, Option<StringTable>);
 
 fn run_phases(btf: &mut Btf, opts: &DedupOptions, base: Option<&BaseCandidates>) -> Result<Output> {
     let mut d = Dedup::new(btf);
+    d.libbpf_1_7 = opts.libbpf_1_7;
     match base {
         Some(base) => prep::take_base(&mut d, &base.table),
         None => prep::hash_base(&mut d, btf),
@@ -301,6 +310,8 @@ pub(crate) struct Dedup {
     /// The check's success would need a base FWD resolved: not equivalent.
     adjust_canon: bool,
     table: CandidateTable,
+    /// [`DedupOptions::libbpf_1_7`].
+    libbpf_1_7: bool,
 }
 
 impl Dedup {
@@ -322,6 +333,7 @@ impl Dedup {
             hypot_list: Vec::new(),
             adjust_canon: false,
             table: CandidateTable::default(),
+            libbpf_1_7: false,
         }
     }
 
@@ -390,6 +402,7 @@ mod tests {
         let strings = btf.own_strings().as_bytes().to_vec();
         let keep = DedupOptions {
             rebuild_strings: false,
+            libbpf_1_7: false,
         };
         let stats = dedup(&mut btf, &keep).unwrap();
         assert_eq!(stats.types_after, 1);

@@ -522,8 +522,15 @@ pub fn encode_deduped(
 ) -> Result<Btf> {
     let path = path.as_ref();
     let btf = encode_file(path, base, opts)?;
-    let keep_strings = crate::dedup::DedupOptions {
+    crate::dedup::dedup_owned(btf, &dedup_options(opts), None).map_err(|e| e.in_file(path))
+}
+
+/// How the emulated pahole's libbpf deduplicates what it encoded: the
+/// strings as interned (libbpf keeps the string section of BTF it built),
+/// and libbpf 1.7.0's rules for pahole 1.32 (Debian sid links that one).
+pub fn dedup_options(opts: &EncodeOptions) -> crate::dedup::DedupOptions {
+    crate::dedup::DedupOptions {
         rebuild_strings: false,
-    };
-    crate::dedup::dedup_owned(btf, &keep_strings, None).map_err(|e| e.in_file(path))
+        libbpf_1_7: opts.version >= PaholeVersion::V1_32,
+    }
 }
