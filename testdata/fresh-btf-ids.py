@@ -37,12 +37,14 @@ def section(secs, name):
     return next((s for s in secs if s["name"] == name), None)
 
 
-def funcs_first_id(btf, first_id):
-    """FUNC name -> first id, in a BTF blob whose first type has id first_id."""
-    hdr_len, type_off, type_len, str_off, _ = struct.unpack_from("<IIIII", btf, 4)
+def funcs_first_id(btf, first_id, base_strings=b""):
+    """FUNC name -> first id, in a BTF blob whose first type has id first_id
+    (split BTF: string offsets below the base's string size are the base's);
+    also the next id and the string section."""
+    hdr_len, type_off, type_len, str_off, str_len = struct.unpack_from("<IIIII", btf, 4)
     t = hdr_len + type_off
     end = t + type_len
-    strs = hdr_len + str_off
+    strings = base_strings + btf[hdr_len + str_off:hdr_len + str_off + str_len]
     extra = {1: 4, 3: 12, 14: 4, 17: 4}
     per_member = {4: 12, 5: 12, 6: 8, 13: 8, 15: 12, 19: 12}
     ids = {}
@@ -52,11 +54,11 @@ def funcs_first_id(btf, first_id):
         kind = (info >> 24) & 0x1F
         vlen = info & 0xFFFF
         if kind == 12:
-            name = btf[strs + name_off:btf.index(b"\0", strs + name_off)].decode()
+            name = strings[name_off:strings.index(b"\0", name_off)].decode()
             ids.setdefault(name, i)
         t += 12 + extra.get(kind, 0) + per_member.get(kind, 0) * vlen
         i += 1
-    return ids, i
+    return ids, i, strings
 
 
 def main():
@@ -67,13 +69,13 @@ def main():
     if ids_sec is None:
         open(dst, "wb").write(b)
         return
-    first = 1
+    first, base_strings = 1, b""
     if len(sys.argv) > 3:
         base = open(sys.argv[3], "rb").read()
         bsec = section(sections(base), ".BTF")
-        _, first = funcs_first_id(base[bsec["off"]:bsec["off"] + bsec["size"]], 1)
+        _, first, base_strings = funcs_first_id(base[bsec["off"]:bsec["off"] + bsec["size"]], 1)
     btf_sec = section(secs, ".BTF")
-    func_ids, _ = funcs_first_id(bytes(b[btf_sec["off"]:btf_sec["off"] + btf_sec["size"]]), first)
+    func_ids, _, _ = funcs_first_id(bytes(b[btf_sec["off"]:btf_sec["off"] + btf_sec["size"]]), first, base_strings)
 
     idx = secs.index(ids_sec)
     symtab = section(secs, ".symtab")

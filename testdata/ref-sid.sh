@@ -71,11 +71,12 @@ one_module() {
     local src=$corpus/$rel
     input=/mnt/corpus/${vmlinux_rel%/boot/*}/lib/modules/$(basename "$(readlink "$corpus/modules")")/${rel#modules/}
     if readelf -SW "$src" | grep -q ' \.BTF_ids '; then
-        python3 "$here/fresh-btf-ids.py" "$src" "$ref/modules/${rel#modules/}" "$corpus/vmlinux" 2>/dev/null
+        python3 "$here/fresh-btf-ids.py" "$src" "$ref/modules/${rel#modules/}" "$corpus/vmlinux" || return 1
         input=/mnt/ref/modules/${rel#modules/}
     fi
     # shellcheck disable=SC2086
-    in_chroot pahole -J $flags --btf_base "/mnt/corpus/$vmlinux_rel" --btf_encode_detached="/mnt/ref/modules/${rel#modules/}.BTF.1.tmp" "$input" >/dev/null
+    in_chroot pahole -J $flags --btf_base "/mnt/corpus/$vmlinux_rel" --btf_encode_detached="/mnt/ref/modules/${rel#modules/}.BTF.1.tmp" "$input" >/dev/null ||
+        { echo "ref-sid: pahole failed on $rel" >&2; return 1; }
     # A module without DWARF of its own gets no file (as in gen-btf.sh's pahole).
     if [ -f "$out.tmp" ]; then mv "$out.tmp" "$out"; else : > "$out"; fi
 }
