@@ -1,6 +1,7 @@
 //! BTF deduplication, byte for byte what libbpf 1.1.2's `btf__dedup` does
 //! (the libbpf Debian's pahole 1.24 links, and so the one that made the
-//! shipped kernel and module BTF).
+//! shipped kernel and module BTF), or, with [`DedupOptions::libbpf_1_7`],
+//! libbpf 1.7.0's (Debian sid's pahole 1.32).
 //!
 //! # The problem
 //!
@@ -62,10 +63,14 @@
 //!
 //! # Which libbpf
 //!
-//! Dedup changed after libbpf 1.1; this is 1.1.2's, on purpose: TYPEDEF is a
-//! reference type (later versions moved it into the struct phase), the
-//! "identical types" forgiveness covers arrays and structs only (later also
-//! pointers and any kind, to a depth), and `resolve_fwds` is already there.
+//! Dedup changed after libbpf 1.1; by default this is 1.1.2's, on purpose:
+//! TYPEDEF is a reference type (later versions moved it into the struct
+//! phase), the "identical types" forgiveness covers arrays and structs only
+//! (later also pointers and any kind, to a depth), and `resolve_fwds` is
+//! already there. [`DedupOptions::libbpf_1_7`] gives 1.7.0's: typedefs in
+//! the struct phase (hashed by name and info, while base typedefs keep the
+//! common hash, so split typedefs never merge into the base), and
+//! `btf_dedup_identical_types` as the forgiveness.
 //!
 //! # Not idempotent on split BTF
 //!

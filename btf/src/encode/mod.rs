@@ -1,5 +1,5 @@
 //! The DWARF -> BTF encoder (cargo feature `dwarf`): what `pahole -J`
-//! (version 1.24, or 1.30: [`PaholeVersion`]) builds from a vmlinux or a
+//! (version 1.24, 1.30 or 1.32: [`PaholeVersion`]) builds from a vmlinux or a
 //! kernel module, before dedup.
 //!
 //! The jobs are kept apart:
