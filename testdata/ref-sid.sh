@@ -91,4 +91,39 @@ else
     cat "$list"
 fi | xargs -P "$jobs" -I{} bash -c 'one_module "$@"' _ {}
 echo "ref-sid: modules in $(( $(date +%s) - start )) s" >&2
+
+# gen-btf.sh's next step on a sample of the module references (every 25th
+# module and every one with .BTF_ids) must give back the shipped .BTF (and
+# .BTF_ids): resolve_btfids --btf_base vmlinux --btf X.BTF.1 X.
+if [ ! -f "$ref/modules.checked" ] && [ -z "${KBTF_SID_MODULES:-}" ]; then
+    moddir=/mnt/corpus/${vmlinux_rel%/boot/*}/lib/modules/$(basename "$(readlink "$corpus/modules")")
+    chk=$ref/check
+    rm -rf "$chk"; mkdir -p "$chk"
+    n=0
+    { awk 'NR % 25 == 1' "$corpus/modules.list" | sed 's|^modules/||'
+      (cd "$ref/modules" && find . -name '*.ko' | sed 's|^\./||'); } | sort -u |
+    while read -r rel; do
+        name=$(basename "$rel")
+        src=$corpus/modules/$rel
+        [ -f "$ref/modules/$rel" ] && src=$ref/modules/$rel
+        [ -s "$ref/modules/$rel.BTF.1" ] || continue
+        cp "$src" "$chk/$name"
+        cp "$ref/modules/$rel.BTF.1" "$chk/$name.BTF.1"
+        in_chroot "$resolve" --btf_base "/mnt/corpus/$vmlinux_rel" --btf "/mnt/ref/check/$name.BTF.1" "/mnt/ref/check/$name" >/dev/null
+        in_chroot objcopy --dump-section .BTF="/mnt/ref/check/$name.shipped" "$moddir/$rel" "/mnt/ref/check/$name.out"
+        cmp -s "$chk/$name.BTF" "$chk/$name.shipped" ||
+            { echo "ref-sid: resolve_btfids on the reference of $rel does not give the shipped .BTF" >&2; exit 1; }
+        if [ -f "$chk/$name.BTF_ids" ]; then
+            in_chroot objcopy --dump-section .BTF_ids="/mnt/ref/check/$name.shipped_ids" "$moddir/$rel" "/mnt/ref/check/$name.out"
+            cmp -s "$chk/$name.BTF_ids" "$chk/$name.shipped_ids" ||
+                { echo "ref-sid: resolve_btfids on the reference of $rel does not give the shipped .BTF_ids" >&2; exit 1; }
+        fi
+        rm -f "$chk/$name" "$chk/$name".*
+        n=$((n + 1))
+        echo "$n" > "$chk/count"
+    done
+    echo "ref-sid: resolve_btfids --btf on $(cat "$chk/count") module references gives the shipped .BTF (and .BTF_ids)" >&2
+    rm -rf "$chk"
+    touch "$ref/modules.checked"
+fi
 echo "$ref"
