@@ -342,6 +342,7 @@ fn pahole_dedup_input_gives_shipped_btf() {
     let dir = scratch("pahole");
     let keep = DedupOptions {
         rebuild_strings: false,
+        libbpf_1_7: false,
     };
     let modules = corpus.modules();
     // A spread of modules, plus those the re-dedup test finds shrinking.

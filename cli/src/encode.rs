@@ -31,10 +31,18 @@ pub struct Args {
     /// Encode no per-CPU variables (VAR and DATASEC)
     #[arg(long)]
     skip_vars: bool,
+    /// Reproduce this pahole version with the flags Linux passes it (1.24
+    /// and 1.30: 6.x; 1.32: 7.2) [default: $KBTF_PAHOLE_VERSION, else 1.24]
+    #[arg(long, value_name = "VERSION")]
+    pahole: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
-    let mut opts = EncodeOptions::kernel();
+    let version = match &args.pahole {
+        Some(v) => crate::pahole::parse_version(v)?,
+        None => crate::pahole::version_from_env()?,
+    };
+    let mut opts = EncodeOptions::kernel_for(version);
     opts.gen_floats = !args.no_floats;
     opts.skip_vars = args.skip_vars;
     opts.languages = LanguageFilter::Exclude(

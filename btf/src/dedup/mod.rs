@@ -1,6 +1,7 @@
 //! BTF deduplication, byte for byte what libbpf 1.1.2's `btf__dedup` does
 //! (the libbpf Debian's pahole 1.24 links, and so the one that made the
-//! shipped kernel and module BTF).
+//! shipped kernel and module BTF), or, with [`DedupOptions::libbpf_1_7`],
+//! libbpf 1.7.0's (Debian sid's pahole 1.32).
 //!
 //! # The problem
 //!
@@ -62,10 +63,14 @@
 //!
 //! # Which libbpf
 //!
-//! Dedup changed after libbpf 1.1; this is 1.1.2's, on purpose: TYPEDEF is a
-//! reference type (later versions moved it into the struct phase), the
-//! "identical types" forgiveness covers arrays and structs only (later also
-//! pointers and any kind, to a depth), and `resolve_fwds` is already there.
+//! Dedup changed after libbpf 1.1; by default this is 1.1.2's, on purpose:
+//! TYPEDEF is a reference type (later versions moved it into the struct
+//! phase), the "identical types" forgiveness covers arrays and structs only
+//! (later also pointers and any kind, to a depth), and `resolve_fwds` is
+//! already there. [`DedupOptions::libbpf_1_7`] gives 1.7.0's: typedefs in
+//! the struct phase (hashed by name and info, while base typedefs keep the
+//! common hash, so split typedefs never merge into the base), and
+//! `btf_dedup_identical_types` as the forgiveness.
 //!
 //! # Not idempotent on split BTF
 //!
@@ -113,12 +118,20 @@ pub struct DedupOptions {
     /// interned as it was built (like pahole's, made with `btf__add_*`):
     /// libbpf then keeps the string section as it is, unused strings included.
     pub rebuild_strings: bool,
+    /// Deduplicate as libbpf 1.7.0 does (pahole 1.32 in Debian sid)
+    /// rather than 1.1.2: TYPEDEFs join the struct phase (hashed by name
+    /// and info, checked by graph equivalence; base typedefs stay hashed the
+    /// old way, so a split typedef never finds a base one), and the
+    /// "identical types" forgiveness of the equivalence check covers every
+    /// kind to a depth of 16.
+    pub libbpf_1_7: bool,
 }
 
 impl Default for DedupOptions {
     fn default() -> DedupOptions {
         DedupOptions {
             rebuild_strings: true,
+            libbpf_1_7: false,
         }
     }
 }
@@ -259,6 +272,7 @@ fn run_phases(
     want_map: bool,
 ) -> Result<Output> {
     let mut d = Dedup::new(btf);
+    d.libbpf_1_7 = opts.libbpf_1_7;
     match base {
         Some(base) => prep::take_base(&mut d, &base.table),
         None => prep::hash_base(&mut d, btf),
@@ -324,6 +338,8 @@ pub(crate) struct Dedup {
     /// The check's success would need a base FWD resolved: not equivalent.
     adjust_canon: bool,
     table: CandidateTable,
+    /// [`DedupOptions::libbpf_1_7`].
+    libbpf_1_7: bool,
 }
 
 impl Dedup {
@@ -345,6 +361,7 @@ impl Dedup {
             hypot_list: Vec::new(),
             adjust_canon: false,
             table: CandidateTable::default(),
+            libbpf_1_7: false,
         }
     }
 
@@ -413,6 +430,7 @@ mod tests {
         let strings = btf.own_strings().as_bytes().to_vec();
         let keep = DedupOptions {
             rebuild_strings: false,
+            libbpf_1_7: false,
         };
         let stats = dedup(&mut btf, &keep).unwrap();
         assert_eq!(stats.types_after, 1);

@@ -1,15 +1,20 @@
 //! The BTF builder: appends each CU's types, decl tags, functions and
 //! per-CPU variables to one BTF, as pahole 1.24 does with libbpf's
-//! `btf__add_*` (same records, same checks), then the DATASEC.
+//! `btf__add_*` (same records, same checks), then the DATASEC. As pahole
+//! 1.30, functions are saved instead (see `saved_funcs`) and emitted by
+//! [`BtfBuilder::finish`] before the DATASEC.
 
 use gimli::constants as dw;
 
 use super::cu::{CuModel, DeclTag, Name, Param, SmallId, TypeData, TypeEntry};
+use super::elf_functions::optimized_fn_suffix;
 use super::funcs::FunctionFilter;
+use super::kfuncs::{KF_ARENA_ARG1, KF_ARENA_ARG2, KF_ARENA_RET, KF_FASTCALL};
 use super::percpu;
+use super::saved_funcs::{self, SavedFunc};
 use super::strmemo::StrMemo;
 use super::symbols::{SymbolIndex, PERCPU_SECTION};
-use super::EncodeOptions;
+use super::{EncodeOptions, PaholeVersion};
 use crate::view::{int_encoding, linkage};
 use crate::{Btf, Error, Info, Kind, StrOff};
 
@@ -29,6 +34,10 @@ pub struct BtfBuilder<'s, 'a> {
     /// DATASEC entries: (VAR id, offset, size).
     percpu_vars: Vec<(u32, u32, u32)>,
     names: StrMemo<'s>,
+    /// pahole 1.30: the functions saved so far, and the DWARF names of ELF
+    /// functions found by their prefix (index -> name).
+    saved: Vec<SavedFunc>,
+    aliases: rustc_hash::FxHashMap<usize, Vec<u8>>,
 }
 
 /// A builder error: what, and the DIE it came from.
@@ -70,6 +79,8 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
             array_index_id: 0,
             percpu_vars: Vec::new(),
             names: StrMemo::new(debug_str),
+            saved: Vec::new(),
+            aliases: rustc_hash::FxHashMap::default(),
         }
     }
 
@@ -163,6 +174,13 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
             };
             self.add_decl_tags(annots, off + i as u32 + 1, t.die_offset)?;
         }
+        if self.opts.version >= PaholeVersion::V1_30 {
+            self.save_functions(cu, off)?;
+            if !self.opts.skip_vars {
+                self.add_variables_130(cu, off)?;
+            }
+            return Ok(());
+        }
         for f in &cu.functions {
             if !self.functions.select(f) {
                 continue;
@@ -182,6 +200,265 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
         }
         if !self.opts.skip_vars {
             self.add_percpu_vars(cu, off)?;
+        }
+        Ok(())
+    }
+
+    /// pahole 1.30's `btf_encoder__save_func` for each function of a CU
+    /// that has an ELF function: its strings are interned now, its types
+    /// added later.
+    fn save_functions(&mut self, cu: &CuModel<'_>, off: u32) -> EResult<()> {
+        let Some(table) = self.symbols.v130.as_ref().map(|s| &s.functions) else {
+            return Ok(());
+        };
+        for f in &cu.functions {
+            let Some((elf, by_prefix)) = saved_funcs::lookup(table, f, self.opts.optimized_func)
+            else {
+                continue;
+            };
+            if by_prefix {
+                if let Some(name) = f.name {
+                    self.aliases.entry(elf).or_insert_with(|| name.to_vec());
+                }
+            }
+            let mut params = Vec::with_capacity(f.params.len() + f.varargs as usize);
+            for p in &f.params {
+                let name = self.str(p.name)?;
+                params.push((name, Self::ref_id(off, p.ty)));
+            }
+            if f.varargs {
+                params.push((StrOff(0), 0));
+            }
+            let mut annots = Vec::with_capacity(f.annots.len());
+            for a in &f.annots {
+                annots.push((self.str(a.value)?, a.component_idx));
+            }
+            self.saved.push(SavedFunc {
+                elf,
+                ret: Self::ref_id(off, f.ret),
+                params,
+                annots,
+                unexpected_reg: f.unexpected_reg,
+                inconsistent_proto: false,
+                die: f.die_offset,
+                addr: f.addr,
+                optimized_parms: f.optimized_parms,
+                reordered_parm: f.reordered_parm,
+                optimized_symbol: f.addr != 0
+                    && table.entries[elf]
+                        .syms
+                        .iter()
+                        .any(|&(name, a)| a == f.addr && optimized_fn_suffix(name)),
+            });
+        }
+        Ok(())
+    }
+
+    /// pahole 1.30's `btf_encoder__add_saved_funcs`.
+    fn add_saved_functions(&mut self) -> EResult<()> {
+        let Some(v130) = self.symbols.v130.as_ref() else {
+            return Ok(());
+        };
+        let table = &v130.functions;
+        let saved = std::mem::take(&mut self.saved);
+        for mut f in saved_funcs::select(saved, table, &self.btf, self.opts.consistent_func) {
+            let kfunc_flags = table.entries[f.elf].kfunc_flags;
+            if let (Some(flags), true) = (kfunc_flags, self.opts.attributes) {
+                self.add_arena_tags(&mut f, flags)?;
+            }
+            let mut words = vec![
+                0,
+                Info::new(Kind::FuncProto, false, f.params.len() as u32).0,
+                f.ret,
+            ];
+            for &(name, ty) in &f.params {
+                words.extend_from_slice(&[name.0, ty]);
+            }
+            let proto = self.add(f.die, &words)?;
+            let entry = &table.entries[f.elf];
+            let name = match self.aliases.get(&f.elf) {
+                Some(alias) => self.btf.add_str(alias),
+                None => self.btf.add_str(entry.name),
+            }
+            .map_err(|e| err(f.die, e.to_string()))?;
+            let func = self.add(
+                f.die,
+                &[name.0, Info::new(Kind::Func, false, FUNC_STATIC).0, proto],
+            )?;
+            // pahole 1.32 tags a kfunc after its own decl tags, 1.30 before.
+            let v132 = self.opts.version >= PaholeVersion::V1_32;
+            if !v132 {
+                self.add_kfunc_tags(entry.kfunc_flags, func, f.die)?;
+            }
+            for &(value, component) in &f.annots {
+                self.add(
+                    f.die,
+                    &[
+                        value.0,
+                        Info::new(Kind::DeclTag, false, 0).0,
+                        func,
+                        component as u32,
+                    ],
+                )?;
+            }
+            if v132 {
+                self.add_kfunc_tags(entry.kfunc_flags, func, f.die)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// decl_tag_kfuncs: `bpf_kfunc` on a kfunc, and `bpf_fastcall` when its
+    /// `.BTF_ids` flags have KF_FASTCALL.
+    fn add_kfunc_tags(&mut self, flags: Option<u32>, func: u32, die: u64) -> EResult<()> {
+        if let (Some(flags), true) = (flags, !self.opts.skip_decl_tags) {
+            self.add_decl_tag_str(b"bpf_kfunc", func, -1, die)?;
+            if flags & KF_FASTCALL != 0 {
+                self.add_decl_tag_str(b"bpf_fastcall", func, -1, die)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// pahole 1.32's `attributes` (`btf__add_bpf_arena_type_tags`): the
+    /// return value (KF_ARENA_RET) and the first two parameters
+    /// (KF_ARENA_ARG1, KF_ARENA_ARG2) of a kfunc, pointers, point through
+    /// a new `TYPE_TAG "address_space(1)"` with kind_flag 1 (libbpf's
+    /// `btf__add_type_attr`) to what they pointed at; a new PTR each.
+    fn add_arena_tags(&mut self, f: &mut SavedFunc, flags: u32) -> EResult<()> {
+        if flags & KF_ARENA_RET != 0 {
+            f.ret = self.arena_ptr(f.ret, f.die)?;
+        }
+        for (bit, idx) in [(KF_ARENA_ARG1, 0), (KF_ARENA_ARG2, 1)] {
+            if flags & bit != 0 {
+                let Some(p) = f.params.get(idx).copied() else {
+                    return Err(err(
+                        f.die,
+                        format!(
+                            "kfunc with KF_ARENA flags {flags:#x} has no parameter {}",
+                            idx + 1
+                        ),
+                    ));
+                };
+                f.params[idx].1 = self.arena_ptr(p.1, f.die)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn arena_ptr(&mut self, ptr: u32, die: u64) -> EResult<u32> {
+        let pointee = match self.btf.get(crate::TypeId(ptr)) {
+            Ok(t) if Info(t.words()[1]).kind() == Kind::Ptr => t.words()[2],
+            _ => {
+                return Err(err(
+                    die,
+                    format!("arena kfunc: type {ptr} is not a pointer (pahole fails the same way)"),
+                ))
+            }
+        };
+        let value = self
+            .btf
+            .add_str(b"address_space(1)")
+            .map_err(|e| err(die, e.to_string()))?;
+        let tag = self.add(
+            die,
+            &[value.0, Info::new(Kind::TypeTag, true, 0).0, pointee],
+        )?;
+        self.add(die, &[0, Info::new(Kind::Ptr, false, 0).0, tag])
+    }
+
+    fn add_decl_tag_str(
+        &mut self,
+        value: &[u8],
+        target: u32,
+        component: i32,
+        die: u64,
+    ) -> EResult<u32> {
+        let value = self
+            .btf
+            .add_str(value)
+            .map_err(|e| err(die, e.to_string()))?;
+        self.add(
+            die,
+            &[
+                value.0,
+                Info::new(Kind::DeclTag, false, 0).0,
+                target,
+                component as u32,
+            ],
+        )
+    }
+
+    /// pahole 1.30's `btf_encoder__encode_cu_variables`: VARs named after
+    /// DWARF (through DW_AT_specification), sized by their type, in the
+    /// data section their address falls in, if that one is encoded.
+    fn add_variables_130(&mut self, cu: &CuModel<'_>, off: u32) -> EResult<()> {
+        let Some(v130) = self.symbols.v130.as_ref() else {
+            return Ok(());
+        };
+        for v in &cu.variables {
+            if v.declaration && !v.has_spec {
+                continue;
+            }
+            if !v.top_level || v.artificial || !v.global {
+                continue;
+            }
+            let Some(shndx) = v130.section_of(v.addr) else {
+                continue;
+            };
+            if !v130.sections[shndx].include {
+                continue;
+            }
+            let addr = v.addr - v130.sections[shndx].addr;
+            let Some(name) = v.decl_name else { continue };
+            if percpu::filtered_name(name) {
+                continue;
+            }
+            if addr == 0 && !v130.objects.contains(&(shndx, name)) {
+                continue;
+            }
+            if !super::symbols::btf_name_valid(name) {
+                if self.opts.force {
+                    continue;
+                }
+                return Err(err(
+                    v.die_offset,
+                    format!(
+                        "variable {:?} is not a valid BTF name",
+                        String::from_utf8_lossy(name)
+                    ),
+                ));
+            }
+            if v.ty == 0 {
+                if self.opts.force {
+                    continue;
+                }
+                return Err(err(
+                    v.die_offset,
+                    format!("variable {:?} has void type", String::from_utf8_lossy(name)),
+                ));
+            }
+            let size = cu.type_size(v.ty);
+            if size == 0 || size > u32::MAX as u64 || addr > u32::MAX as u64 {
+                continue;
+            }
+            let linkage = if v.external {
+                linkage::GLOBAL
+            } else {
+                linkage::STATIC
+            };
+            let name = self.required_name(Some(name), v.die_offset, "VAR")?;
+            let id = self.add(
+                v.die_offset,
+                &[
+                    name.0,
+                    Info::new(Kind::Var, false, 0).0,
+                    off + v.ty,
+                    linkage,
+                ],
+            )?;
+            self.add_decl_tags(&v.annots, id, v.die_offset)?;
+            self.percpu_vars.push((id, addr as u32, size as u32));
         }
         Ok(())
     }
@@ -467,8 +744,11 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
 
     /// Adds the DATASEC and returns the BTF (pahole's `btf_encoder__encode`, before dedup).
     pub fn finish(mut self) -> Result<Btf, Error> {
+        self.add_saved_functions()
+            .map_err(|e| super::dwarf_error(e.die, e.what))?;
         if !self.percpu_vars.is_empty() {
-            // glibc's qsort here is a merge sort: stable.
+            // glibc's qsort here is a merge sort: stable. (1.30 compares
+            // `a - b` as an int: the same for offsets below 2 GiB.)
             self.percpu_vars.sort_by_key(|&(_, offset, _)| offset);
             if self.percpu_vars.len() as u32 > Info::MAX_KERNEL_VLEN {
                 return Err(Error::Limit(format!(

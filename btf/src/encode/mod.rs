@@ -1,11 +1,15 @@
 //! The DWARF -> BTF encoder (cargo feature `dwarf`): what `pahole -J`
-//! (version 1.24) builds from a vmlinux or a kernel module, before dedup.
+//! (version 1.24, 1.30 or 1.32: [`PaholeVersion`]) builds from a vmlinux or a
+//! kernel module, before dedup.
 //!
 //! The jobs are kept apart:
 //! * [`reloc`]: relocating the `.debug_*` sections of ET_REL files;
 //! * [`symbols`]: the ELF symbol index (function names, per-CPU variables);
 //! * `walk` (with `die` and `recode`): the DWARF walk, one `CuModel` per unit;
 //! * `funcs` and `percpu`: which functions and variables are encoded;
+//! * `elf_functions`, `glibc`, `saved_funcs` and `kfuncs`: pahole 1.30's
+//!   function table, its sort and lookups, the functions it collects across
+//!   units and emits after the last one, and the kfuncs of `.BTF_ids`;
 //! * `emit`: the BTF builder, appending CUs in order.
 //!
 //! Units are walked in parallel and appended in unit order, so the result
@@ -16,13 +20,17 @@
 mod abbrev;
 mod cu;
 mod die;
+mod elf_functions;
 mod emit;
 mod funcs;
+mod glibc;
+mod kfuncs;
 mod lang;
 mod lto;
 mod percpu;
 mod recode;
 pub mod reloc;
+mod saved_funcs;
 mod strmemo;
 pub mod symbols;
 mod walk;
@@ -63,6 +71,64 @@ pub struct EncodeOptions {
     /// `--btf_encode_force`: skip per-CPU symbols with names BTF cannot
     /// hold and per-CPU variables of void type, instead of failing.
     pub force: bool,
+    /// Whose encoding to reproduce. The three features below exist from
+    /// pahole 1.26 on and are ignored for 1.24.
+    pub version: PaholeVersion,
+    /// `optimized_func` (`--btf_gen_optimized`): a function whose symbol
+    /// has a suffix (`.isra.0`, `.cold`, ...) is encoded under its DWARF name.
+    pub optimized_func: bool,
+    /// `consistent_func` (`--skip_encoding_btf_inconsistent_proto`): drop
+    /// functions whose definitions disagree across units or take a
+    /// parameter in an unexpected register.
+    pub consistent_func: bool,
+    /// `decl_tag_kfuncs`: `bpf_kfunc` (and `bpf_fastcall`) decl tags on the
+    /// kfuncs of the input's `.BTF_ids`.
+    pub decl_tag_kfuncs: bool,
+    /// `attributes` (pahole 1.32): the pointers a kfunc's `.BTF_ids` flags
+    /// mark as arena pointers (KF_ARENA_RET/ARG1/ARG2) point through a
+    /// `TYPE_TAG "address_space(1)"` with kind_flag 1.
+    pub attributes: bool,
+}
+
+/// The pahole version whose output the encoder reproduces.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PaholeVersion {
+    /// Debian bookworm's: functions per unit, exact symbol names only.
+    #[default]
+    V1_24,
+    /// Debian trixie's (libbpf 1.5.0): functions collected over all units
+    /// and emitted last, sorted by name; VARs named after DWARF.
+    V1_30,
+    /// Debian sid's (libbpf 1.7.0): 1.30's functions with symbols grouped by
+    /// name, multi-dimensional arrays nested, arena type tags.
+    V1_32,
+}
+
+impl PaholeVersion {
+    /// `"1.24"`, `"v1.24"`, `"124"` and the like.
+    pub fn parse(s: &str) -> Option<PaholeVersion> {
+        match s.trim().trim_start_matches('v') {
+            "1.24" | "124" => Some(PaholeVersion::V1_24),
+            "1.30" | "130" => Some(PaholeVersion::V1_30),
+            "1.32" | "132" => Some(PaholeVersion::V1_32),
+            _ => None,
+        }
+    }
+
+    /// What that pahole's `--version` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaholeVersion::V1_24 => "v1.24",
+            PaholeVersion::V1_30 => "v1.30",
+            PaholeVersion::V1_32 => "v1.32",
+        }
+    }
+}
+
+impl std::fmt::Display for PaholeVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl EncodeOptions {
@@ -73,6 +139,31 @@ impl EncodeOptions {
             gen_floats: true,
             languages: LanguageFilter::Exclude(vec![dw::DW_LANG_Rust.0]),
             ..EncodeOptions::default()
+        }
+    }
+
+    /// What Linux (6.12 for 1.30, 7.2 for 1.32) passes to that pahole
+    /// version: for 1.30,
+    /// `--btf_features=encode_force,var,float,enum64,decl_tag,type_tag,
+    /// optimized_func,consistent_func,decl_tag_kfuncs --lang_exclude=rust`.
+    pub fn kernel_for(version: PaholeVersion) -> EncodeOptions {
+        match version {
+            PaholeVersion::V1_24 => EncodeOptions::kernel(),
+            PaholeVersion::V1_30 => EncodeOptions {
+                force: true,
+                version,
+                optimized_func: true,
+                consistent_func: true,
+                decl_tag_kfuncs: true,
+                ..EncodeOptions::kernel()
+            },
+            // Linux 7.2 adds `--btf_features=attributes` (and `layout`,
+            // which Debian's pahole 1.32 leaves off: its libbpf lacks it).
+            PaholeVersion::V1_32 => EncodeOptions {
+                version,
+                attributes: true,
+                ..EncodeOptions::kernel_for(PaholeVersion::V1_30)
+            },
         }
     }
 }
@@ -173,6 +264,20 @@ const DWARF_SECTIONS_READ: &[&str] = &[
     ".debug_addr",
 ];
 
+/// The argument registers (DWARF numbers) pahole 1.30 expects on a machine
+/// (its `arch__set_register_params`; other machines get no check).
+fn register_params(e_machine: object::elf::Machine) -> &'static [u8] {
+    match e_machine {
+        object::elf::EM_X86_64 => die::X86_64_ARG_REGS,
+        object::elf::EM_S390 => &[2, 3, 4, 5, 6],
+        object::elf::EM_ARM | object::elf::EM_AARCH64 => &[0, 1, 2, 3, 4, 5, 6, 7],
+        _ => &[],
+    }
+}
+
+/// Location lists: read only for pahole 1.30's unexpected-register rule.
+const LOCATION_SECTIONS: &[&str] = &[".debug_loc", ".debug_loclists"];
+
 fn dwarf_error(offset: u64, what: impl std::fmt::Display) -> Error {
     Error::Dwarf {
         offset,
@@ -187,6 +292,8 @@ fn encode<H: FileHeader>(
     release: Release<'_>,
 ) -> Result<Btf> {
     let is_rel = file.kind() == object::ObjectKind::Relocatable;
+    let v130 = opts.version >= PaholeVersion::V1_30;
+    let needs_locations = v130 && (opts.consistent_func || opts.version >= PaholeVersion::V1_32);
     let layout = reloc::Layout::new(file);
     let mut sections: FxHashMap<&str, Cow<'_, [u8]>> = FxHashMap::default();
     for section in file.sections() {
@@ -195,7 +302,9 @@ fn encode<H: FileHeader>(
         // skipped, and of two sections with one name the first is kept.
         let in_group = matches!(section.flags(),
             object::SectionFlags::Elf { sh_flags, .. } if sh_flags.0 & object::elf::SHF_GROUP.0 != 0);
-        if !DWARF_SECTIONS_READ.contains(&name) || in_group || sections.contains_key(name) {
+        let wanted = DWARF_SECTIONS_READ.contains(&name)
+            || (needs_locations && LOCATION_SECTIONS.contains(&name));
+        if !wanted || in_group || sections.contains_key(name) {
             continue;
         }
         let data = if is_rel {
@@ -215,7 +324,9 @@ fn encode<H: FileHeader>(
                     .strip_prefix(".rela")
                     .or_else(|| name.strip_prefix(".rel"));
                 matches!(sections.get(name), Some(Cow::Owned(_)))
-                    || relocations_of.is_some_and(|target| DWARF_SECTIONS_READ.contains(&target))
+                    || relocations_of.is_some_and(|target| {
+                        DWARF_SECTIONS_READ.contains(&target) || LOCATION_SECTIONS.contains(&target)
+                    })
             });
             if copied {
                 if let Ok(data) = section.data() {
@@ -233,8 +344,23 @@ fn encode<H: FileHeader>(
         let data = sections.get(id.name()).map_or(&[][..], |d| &d[..]);
         Ok(gimli::EndianSlice::new(data, endian))
     })?;
-    let symbols =
-        symbols::SymbolIndex::read(file, |i| layout.base(i), !opts.skip_vars, opts.force)?;
+    let mut symbols = symbols::SymbolIndex::read(
+        file,
+        |i| layout.base(i),
+        !opts.skip_vars && !v130,
+        opts.force,
+        v130,
+        opts.version >= PaholeVersion::V1_32,
+    )?;
+    if let Some(s) = symbols.v130.as_mut() {
+        if opts.decl_tag_kfuncs {
+            for (name, flags) in kfuncs::collect(file)? {
+                if let Some(i) = s.functions.find_exact(name) {
+                    s.functions.entries[i].kfunc_flags = Some(flags);
+                }
+            }
+        }
+    }
 
     let mut btf = match base {
         Some(base) => Btf::new_split(base),
@@ -251,6 +377,14 @@ fn encode<H: FileHeader>(
         little_endian: file.is_little_endian(),
         decl_tags: !opts.skip_decl_tags,
         type_tags: !opts.skip_type_tags,
+        unspecified_is_void: v130,
+        nested_arrays: opts.version >= PaholeVersion::V1_32,
+        params_132: opts.version >= PaholeVersion::V1_32,
+        register_params: if needs_locations {
+            register_params(file.elf_header().e_machine(file.endian()))
+        } else {
+            &[]
+        },
     };
 
     let mut headers = Vec::new();
@@ -400,8 +534,15 @@ pub fn encode_deduped(
 ) -> Result<Btf> {
     let path = path.as_ref();
     let btf = encode_file(path, base, opts)?;
-    let keep_strings = crate::dedup::DedupOptions {
+    crate::dedup::dedup_owned(btf, &dedup_options(opts), None).map_err(|e| e.in_file(path))
+}
+
+/// How the emulated pahole's libbpf deduplicates what it encoded: the
+/// strings as interned (libbpf keeps the string section of BTF it built),
+/// and libbpf 1.7.0's rules for pahole 1.32 (Debian sid links that one).
+pub fn dedup_options(opts: &EncodeOptions) -> crate::dedup::DedupOptions {
+    crate::dedup::DedupOptions {
         rebuild_strings: false,
-    };
-    crate::dedup::dedup_owned(btf, &keep_strings, None).map_err(|e| e.in_file(path))
+        libbpf_1_7: opts.version >= PaholeVersion::V1_32,
+    }
 }

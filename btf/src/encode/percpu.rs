@@ -4,6 +4,19 @@
 use super::cu::{CuModel, Variable};
 use super::symbols::Percpu;
 
+/// pahole 1.30's `filter_variable_name`: prefixes of symbols that are
+/// never worth a VAR.
+pub fn filtered_name(name: &[u8]) -> bool {
+    const SKIP: &[&[u8]] = &[
+        b"__UNIQUE_ID",
+        b"__tpstrtab_",
+        b"__exitcall_",
+        b"__gendwarfksyms_ptr_",
+        b"__func_stack_frame_non_standard_",
+    ];
+    name.first() == Some(&b'_') && SKIP.iter().any(|p| name.starts_with(p))
+}
+
 /// A per-CPU variable to encode.
 pub struct PercpuVarInfo<'a> {
     /// The ELF symbol's name (not the DWARF one).

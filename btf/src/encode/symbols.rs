@@ -3,10 +3,11 @@
 //! DWARF variables get a VAR in `.data..percpu`).
 
 use object::elf;
-use object::read::elf::{ElfFile, FileHeader, Sym};
+use object::read::elf::{ElfFile, FileHeader, SectionHeader, Sym};
 use object::{Object, ObjectSection, ObjectSymbol, ObjectSymbolTable};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::elf_functions::ElfFunctions;
 use crate::{Error, Result};
 
 /// The section pahole collects per-CPU variables from.
@@ -35,6 +36,39 @@ pub struct Percpu<'a> {
     pub vars: FxHashMap<u64, PercpuVar<'a>>,
 }
 
+/// An ELF section as pahole 1.30 indexes it for variables (`struct elf_secinfo`).
+#[derive(Clone, Debug)]
+pub struct SectionInfo {
+    /// `sh_addr` (0 in ET_REL files) and `sh_size`.
+    pub addr: u64,
+    pub size: u64,
+    /// `SHT_PROGBITS` or `SHT_NOBITS`: where variables can be.
+    pub holds_data: bool,
+    /// Whether its variables are encoded (`.data..percpu`, unless variables
+    /// are off).
+    pub include: bool,
+}
+
+/// What pahole 1.30 reads of the symbol table besides 1.24's index.
+#[derive(Debug, Default)]
+pub struct Symbols130<'a> {
+    /// The function table, with its sort and lookup quirks.
+    pub functions: ElfFunctions<'a>,
+    /// Every section, by index (index 0 is the null section).
+    pub sections: Vec<SectionInfo>,
+    /// (section index, name) of every `STT_OBJECT` symbol.
+    pub objects: FxHashSet<(usize, &'a [u8])>,
+}
+
+impl Symbols130<'_> {
+    /// pahole 1.30's `get_elf_section`: the first data section holding `addr`.
+    pub fn section_of(&self, addr: u64) -> Option<usize> {
+        self.sections.iter().enumerate().skip(1).find_map(|(i, s)| {
+            (s.holds_data && s.addr <= addr && addr - s.addr < s.size).then_some(i)
+        })
+    }
+}
+
 /// Function names and per-CPU variables of one ELF file.
 #[derive(Debug, Default)]
 pub struct SymbolIndex<'a> {
@@ -42,6 +76,8 @@ pub struct SymbolIndex<'a> {
     functions: Vec<&'a [u8]>,
     /// None when the file has no `.data..percpu` (or variables are not wanted).
     pub percpu: Option<Percpu<'a>>,
+    /// pahole 1.30's view (None when encoding as 1.24).
+    pub v130: Option<Symbols130<'a>>,
 }
 
 impl<'a> SymbolIndex<'a> {
@@ -53,6 +89,8 @@ impl<'a> SymbolIndex<'a> {
         section_base: impl Fn(usize) -> u64,
         collect_percpu: bool,
         force: bool,
+        v130: bool,
+        grouped: bool,
     ) -> Result<SymbolIndex<'a>> {
         let is_rel = file.elf_header().e_type(file.endian()) == elf::ET_REL;
         let mut index = SymbolIndex::default();
@@ -69,18 +107,62 @@ impl<'a> SymbolIndex<'a> {
                 vars: FxHashMap::default(),
             }
         });
+        let mut v130 = v130.then(|| Symbols130 {
+            sections: file
+                .sections()
+                .map(|s| {
+                    let raw = s.elf_section_header();
+                    let sh_type = raw.sh_type(file.endian());
+                    SectionInfo {
+                        // libdwfl writes the addresses it gives the sections
+                        // of an ET_REL file into the section headers pahole reads.
+                        addr: if is_rel {
+                            section_base(s.index().0)
+                        } else {
+                            raw.sh_addr(file.endian()).into()
+                        },
+                        size: raw.sh_size(file.endian()).into(),
+                        holds_data: sh_type == elf::SHT_PROGBITS || sh_type == elf::SHT_NOBITS,
+                        include: s.name() == Ok(PERCPU_SECTION),
+                    }
+                })
+                .collect(),
+            ..Symbols130::default()
+        });
+        if let Some(v) = v130.as_mut() {
+            // object's iterator starts after the null section.
+            v.sections.insert(
+                0,
+                SectionInfo {
+                    addr: 0,
+                    size: 0,
+                    holds_data: false,
+                    include: false,
+                },
+            );
+        }
         // Without a symbol table pahole encodes no variables at all.
         let Some(symtab) = file.symbol_table() else {
+            index.v130 = v130;
             return Ok(index);
         };
         let percpu_index = percpu_section.map(|s| s.index());
         let mut percpu_syms: Vec<(u64, PercpuVar<'a>)> = Vec::new();
+        let mut function_addrs: Vec<u64> = Vec::new();
         for sym in symtab.symbols() {
             let raw = sym.elf_symbol();
             let st_type = raw.st_type();
             let name = sym.name_bytes().map_err(Error::from)?;
             if st_type == elf::STT_FUNC {
                 index.functions.push(name);
+                if grouped {
+                    function_addrs.push(raw.st_value(file.endian()).into());
+                }
+            }
+            if let (Some(v), Some(section)) = (v130.as_mut(), sym.section_index()) {
+                if st_type == elf::STT_OBJECT {
+                    v.objects.insert((section.0, name));
+                }
             }
             if collect_percpu
                 && st_type == elf::STT_OBJECT
@@ -113,6 +195,14 @@ impl<'a> SymbolIndex<'a> {
                 ));
             }
         }
+        if let Some(v) = v130.as_mut() {
+            v.functions = if grouped {
+                ElfFunctions::grouped(index.functions.iter().copied().zip(function_addrs))
+            } else {
+                ElfFunctions::new(index.functions.iter().copied())
+            };
+        }
+        index.v130 = v130;
         index.functions.sort_unstable();
         index.functions.dedup();
         if let Some(p) = percpu.as_mut() {
@@ -144,7 +234,7 @@ impl<'a> SymbolIndex<'a> {
 }
 
 /// pahole's `btf_name_valid`: a C identifier (dots allowed) shorter than `KSYM_NAME_LEN`.
-fn btf_name_valid(name: &[u8]) -> bool {
+pub(super) fn btf_name_valid(name: &[u8]) -> bool {
     let Some((&first, rest)) = name.split_first() else {
         return false;
     };

@@ -34,6 +34,46 @@ pub struct WalkOptions {
     /// The ELF file is little-endian: DWARF 4 bitfield offsets count from
     /// the other end of the storage unit.
     pub little_endian: bool,
+    /// The ABI's argument registers (DWARF numbers) when pahole 1.30's
+    /// unexpected-register rule applies, else empty.
+    pub register_params: &'static [u8],
+    /// pahole 1.30: `DW_TAG_unspecified_type` takes no small id and every
+    /// reference to it means void (1.24 as Debian built it gives it an id).
+    pub unspecified_is_void: bool,
+    /// pahole 1.32: an array of n dimensions becomes n nested one-dimension
+    /// arrays, the inner ones taking the small ids just before the outer
+    /// one, innermost first (older versions keep one flattened array).
+    pub nested_arrays: bool,
+    /// pahole 1.32's parameter analysis: each parameter's location decoded
+    /// (`parameter__decode_location`), shared with its abstract origin,
+    /// then checked against the ABI's registers by slots
+    /// (`function__analyze_parameter_locations`).
+    pub params_132: bool,
+}
+
+/// What pahole 1.32 knows of a formal parameter's location.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ParamFacts {
+    /// Its position among its function's parameters.
+    pub(super) idx: i32,
+    pub(super) has_loc: bool,
+    pub(super) has_const_value: bool,
+    /// `DW_OP_reg0 + n`, or -1.
+    pub(super) loc_reg: i32,
+    /// Its type's size (pahole's `get_type_byte_size`).
+    pub(super) byte_size: u64,
+}
+
+impl Default for ParamFacts {
+    fn default() -> Self {
+        ParamFacts {
+            idx: -1,
+            has_loc: false,
+            has_const_value: false,
+            loc_reg: -1,
+            byte_size: 0,
+        }
+    }
 }
 
 /// A reference still to be recoded: a `.debug_info` offset or void.
@@ -41,6 +81,8 @@ pub(super) type Ref = Option<u64>;
 
 /// A formal parameter as read, before recoding.
 pub(super) struct RawParam<'a> {
+    /// Its index in `Walker::params`.
+    pub(super) index: usize,
     pub(super) name: Name<'a>,
     pub(super) type_ref: Ref,
     pub(super) origin: Ref,
@@ -91,10 +133,17 @@ pub struct Walker<'a, 'u> {
     pub(super) member_refs: Vec<Vec<Ref>>,
     /// Pointer index -> its type tags, innermost last (pahole's `tags` list).
     pub(super) ptr_tags: Vec<(usize, Vec<usize>)>,
+    /// Outer array index -> its inner arrays, innermost first (pahole 1.32).
+    pub(super) array_chains: Vec<(usize, Vec<usize>)>,
     pub(super) proto_params: FxHashMap<usize, Vec<RawParam<'a>>>,
     pub(super) bitfields: Vec<PendingBitfield>,
     /// Every parameter DIE: name and type, for abstract origins.
     pub(super) params: Vec<(Name<'a>, Ref)>,
+    /// Per parameter DIE: its location names another register than the
+    /// ABI's for its position (pahole 1.30's `unexpected_reg`).
+    pub(super) param_unexpected: Vec<bool>,
+    /// Per parameter DIE (pahole 1.32 only).
+    pub(super) param_facts: Vec<ParamFacts>,
     pub(super) functions: Vec<RawFunction<'a>>,
     pub(super) variables: Vec<RawVariable<'a>>,
     /// pahole's `hash_types` and `hash_tags`.
@@ -102,6 +151,8 @@ pub struct Walker<'a, 'u> {
     pub(super) tags: FxHashMap<u64, Tag>,
     pub(super) language_set: bool,
     pub(super) depth: u32,
+    /// The child of the unit DIE being processed.
+    pub(super) top_die: u64,
 }
 
 type Node<'abbrev, 'me, 'a> = gimli::EntriesTreeNode<'abbrev, 'me, R<'a>>;
@@ -123,15 +174,19 @@ impl<'a, 'u> Walker<'a, 'u> {
             type_refs: Vec::new(),
             member_refs: Vec::new(),
             ptr_tags: Vec::new(),
+            array_chains: Vec::new(),
             proto_params: FxHashMap::default(),
             bitfields: Vec::new(),
             params: Vec::new(),
+            param_unexpected: Vec::new(),
+            param_facts: Vec::new(),
             functions: Vec::new(),
             variables: Vec::new(),
             type_ids: FxHashMap::default(),
             tags: FxHashMap::default(),
             language_set: false,
             depth: 0,
+            top_die: u64::MAX,
         }
     }
 
@@ -162,8 +217,13 @@ impl<'a, 'u> Walker<'a, 'u> {
         let mut children = root.children();
         while let Some(child) = children.next()? {
             let unspecified = child.entry().tag() == dw::DW_TAG_unspecified_type;
+            self.top_die = child
+                .entry()
+                .offset()
+                .to_debug_info_offset(&self.unit.header)
+                .map_or(u64::MAX, |o| o.0 as u64);
             self.process_tag(child)?;
-            if unspecified {
+            if unspecified && !self.opts.unspecified_is_void {
                 self.model.unspecified_type = self.model.types.len() as SmallId;
             }
         }
@@ -234,7 +294,26 @@ impl<'a, 'u> Walker<'a, 'u> {
                         }
                     }
                 }
-                self.add_type(&die, TypeData::Array { dims });
+                if self.opts.nested_arrays && dims.len() > 1 {
+                    let inner: Vec<usize> = dims[1..]
+                        .iter()
+                        .rev()
+                        .map(|&d| {
+                            let i = self.add_type(&die, TypeData::Array { dims: vec![d] });
+                            self.type_refs[i] = None;
+                            i
+                        })
+                        .collect();
+                    let outer = self.add_type(
+                        &die,
+                        TypeData::Array {
+                            dims: vec![dims[0]],
+                        },
+                    );
+                    self.array_chains.push((outer, inner));
+                } else {
+                    self.add_type(&die, TypeData::Array { dims });
+                }
             }
             dw::DW_TAG_base_type => {
                 let data = TypeData::Base {
@@ -252,6 +331,9 @@ impl<'a, 'u> Walker<'a, 'u> {
             }
             dw::DW_TAG_restrict_type => {
                 self.add_type(&die, TypeData::Restrict);
+            }
+            dw::DW_TAG_unspecified_type if self.opts.unspecified_is_void => {
+                self.type_ids.insert(die.offset, 0);
             }
             dw::DW_TAG_unspecified_type => {
                 self.add_type(&die, TypeData::Unspecified);
@@ -344,6 +426,9 @@ impl<'a, 'u> Walker<'a, 'u> {
                 external: die.external,
                 has_spec: false,
                 annots,
+                top_level: die.offset == self.top_die,
+                artificial: die.artificial,
+                decl_name: die.name,
             },
             type_ref: die.type_ref,
             spec: die.specification,
@@ -502,10 +587,44 @@ impl<'a, 'u> Walker<'a, 'u> {
         Ok(())
     }
 
+    /// pahole 1.32's `get_type_byte_size` of a parameter: its type's (or
+    /// its abstract origin's type's) size, pointers the address size,
+    /// through types without a size to their own type.
+    fn param_byte_size(&self, p: &Die<'a>) -> u64 {
+        let mut next = match p.abstract_origin {
+            Some(origin) => self.die_at(origin).and_then(|d| d.type_ref),
+            None => p.type_ref,
+        };
+        for _ in 0..MAX_DEPTH {
+            let Some(t) = next.and_then(|off| self.die_at(off)) else {
+                return 0;
+            };
+            if t.tag == dw::DW_TAG_pointer_type.0 {
+                return self.unit.header.address_size() as u64;
+            }
+            if t.byte_size != 0 {
+                return t.byte_size;
+            }
+            next = t.type_ref;
+        }
+        0
+    }
+
+    /// The DIE at a `.debug_info` offset of this unit.
+    fn die_at(&self, off: u64) -> Option<Die<'a>> {
+        let unit_off = gimli::DebugInfoOffset(off as usize).to_unit_offset(&self.unit.header)?;
+        let entry = self.unit.entry(unit_off).ok()?;
+        Some(Die::read(self.dwarf, self.unit, &entry))
+    }
+
     fn add_param(&mut self, p: &Die<'a>) -> RawParam<'a> {
-        self.tags.insert(p.offset, Tag::Param(self.params.len()));
+        let index = self.params.len();
+        self.tags.insert(p.offset, Tag::Param(index));
         self.params.push((p.name, p.type_ref));
+        self.param_unexpected.push(false);
+        self.param_facts.push(ParamFacts::default());
         RawParam {
+            index,
             name: p.name,
             type_ref: p.type_ref,
             origin: p.abstract_origin,
@@ -555,6 +674,10 @@ impl<'a, 'u> Walker<'a, 'u> {
                 params: Vec::new(),
                 varargs: false,
                 annots: Vec::new(),
+                unexpected_reg: false,
+                addr: die.low_pc,
+                optimized_parms: false,
+                reordered_parm: false,
             },
             type_ref: die.type_ref,
             origin: die.abstract_origin,
@@ -593,6 +716,30 @@ impl<'a, 'u> Walker<'a, 'u> {
                 dw::DW_TAG_formal_parameter => {
                     let p = self.die(&child);
                     let raw = self.add_param(&p);
+                    if self.opts.params_132 {
+                        let byte_size = self.param_byte_size(&p);
+                        let loc_reg = p.location_value.as_ref().map_or(-1, |loc| {
+                            super::die::parameter_location_132(
+                                self.dwarf, self.unit, loc, byte_size,
+                            )
+                            .reg
+                        });
+                        self.param_facts[raw.index] = ParamFacts {
+                            idx: param_idx,
+                            has_loc: p.location_value.is_some(),
+                            has_const_value: p.has_const_value,
+                            loc_reg,
+                            byte_size,
+                        };
+                    } else if let (Some(&expected), Some(loc)) = (
+                        self.opts.register_params.get(param_idx as usize),
+                        p.location_value.as_ref(),
+                    ) {
+                        let actual =
+                            super::die::parameter_register(self.dwarf, self.unit, loc, expected);
+                        self.param_unexpected[raw.index] =
+                            actual >= 0 && actual != (dw::DW_OP_reg0.0 + expected) as i32;
+                    }
                     if let Some(f) = func.as_deref_mut() {
                         f.params.push(raw);
                         let annots = self.child_annotations(child, param_idx)?;
