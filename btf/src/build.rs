@@ -12,8 +12,11 @@
 //!
 //! let mut btf = Btf::new();
 //! let int = btf.add_int("int", 4, int_encoding::SIGNED).unwrap();
+//! // A struct that points to itself: through a forward declaration, as
+//! // every reference must be to a type added before.
+//! let fwd = btf.add_fwd("list", false).unwrap();
+//! let ptr = btf.add_ptr(fwd).unwrap();
 //! let list = btf.add_struct("list", 16).unwrap();
-//! let ptr = btf.add_ptr(list).unwrap();
 //! btf.add_field("next", ptr, 0, 0).unwrap();
 //! btf.add_field("value", int, 64, 0).unwrap();
 //! btf.add_field("flags", int, 96, 3).unwrap(); // a 3-bit bitfield
