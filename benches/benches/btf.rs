@@ -2,8 +2,7 @@
 //! BTF, and a large module as split BTF over it. Skips (with a message)
 //! without the corpus.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::hint::black_box;
 use std::sync::Arc;

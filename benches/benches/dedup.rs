@@ -1,9 +1,8 @@
 //! Dedup speed: the corpus vmlinux BTF followed by a copy of itself (214,662
-//! types in, 107,715 out), the input `tests/dedup_libbpf.rs` checks against
+//! types in, 107,715 out), the input `tests/conformance_dedup_vs_libbpf.rs` checks against
 //! libbpf. Each iteration dedups a fresh clone; cloning is timed apart.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use kbtf_btf::dedup::{dedup, DedupOptions};

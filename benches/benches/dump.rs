@@ -1,7 +1,6 @@
 //! The text and JSON dumps of the corpus vmlinux (about 107k types), written to a sink.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kbtf_btf::{dump, Btf};

@@ -1,7 +1,6 @@
 //! DWARF -> BTF encoding (before dedup): a mid-size module and the vmlinux.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::sync::Arc;
 

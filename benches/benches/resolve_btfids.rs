@@ -11,8 +11,7 @@
 //! - `kbtf_process_rerun`: the process on its own output, which it finds
 //!   resolved already and leaves alone (upstream rewrites, and swaps flags).
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

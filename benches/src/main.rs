@@ -1,8 +1,7 @@
 //! `kbtf-benches compare`: kbtf against Debian's pahole and the kernel's
 //! resolve_btfids on the corpus; see benches/README.md.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::PathBuf;
 

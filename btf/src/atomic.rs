@@ -1,7 +1,17 @@
 //! Replacing a file so that readers (and a crash) see the old bytes or the
 //! new ones, never a mix: write a temporary file beside it, fsync, rename.
 //!
-//! A process killed between creating the temporary file and the rename
+//! The new file takes the old one's permissions and, where the caller may
+//! set them, its owner and group. Two kinds of target are not replaced:
+//! * a path that is not a regular file (`/dev/null`, a FIFO): written into,
+//!   as pahole and objcopy do; renaming over it would replace the device;
+//! * a file with more than one hard link: the temporary file is completed
+//!   and synced first, then copied into the file itself, as objcopy does.
+//!   That keeps the links but is not atomic for readers.
+//!
+//! An interrupted write (SIGINT, SIGTERM, SIGHUP) removes its temporary file
+//! when the program installed [`crate::signals::install`]. A process killed
+//! between creating the temporary file and the rename
 //! leaves that file behind (`.NAME.kbtf-PID-N.tmp`, beside NAME). The next
 //! write of NAME removes such files whose process no longer runs
 //! ([`remove_stale_temp_files`]), so at most the files of writes still in
@@ -9,6 +19,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
@@ -18,8 +29,37 @@ use crate::{Error, Result};
 /// Errors name the file.
 /// A symlink is written through: its target is replaced, the link stays.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the output file name is empty",
+        )));
+    }
     let target = resolve_symlinks(path).map_err(|e| Error::from(e).in_file(path))?;
+    if let Some(special) = special_file(&target).map_err(|e| e.in_file(path))? {
+        return write_into(&special, bytes).map_err(|e| e.in_file(path));
+    }
     replace(&target, |tmp| Ok(tmp.write_all(bytes)?)).map_err(|e| e.in_file(path))
+}
+
+/// `path` itself when it exists and is not a regular file (nor a directory,
+/// which is refused).
+fn special_file(path: &Path) -> Result<Option<PathBuf>> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "is a directory",
+        ))),
+        Ok(meta) if !meta.is_file() => Ok(Some(path.to_path_buf())),
+        _ => Ok(None),
+    }
+}
+
+/// Writes into a device or FIFO without truncating or replacing it.
+fn write_into(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = OpenOptions::new().write(true).open(path)?;
+    file.write_all(bytes)?;
+    Ok(())
 }
 
 /// Replaces an existing file, atomically, by a copy of it with `patches`
@@ -85,12 +125,26 @@ fn replace(path: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()
             )));
         }
     }
+    if let Some(meta) = &existing {
+        if !meta.is_file() {
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "is not a regular file; not replacing it",
+            )));
+        }
+    }
     let dir = parent_dir(path);
     let (tmp_path, mut tmp) = create_temp_beside(&dir, path)?;
+    let _registered = crate::signals::register_temp(&tmp_path);
     let result = (|| -> Result<()> {
         fill(&mut tmp)?;
         if let Some(meta) = &existing {
+            keep_owner(&tmp, meta);
             tmp.set_permissions(meta.permissions())?;
+            if meta.nlink() > 1 {
+                tmp.sync_data()?;
+                return copy_into_linked(&tmp_path, path);
+            }
         }
         // The bytes reach the disk before the name does: after a crash the
         // name holds the old file or the whole new one. The directory is not
@@ -101,10 +155,29 @@ fn replace(path: &Path, fill: impl FnOnce(&mut File) -> Result<()>) -> Result<()
         fs::rename(&tmp_path, path)?;
         Ok(())
     })();
-    if result.is_err() {
+    // The rename consumed it on success; otherwise (or after copying into
+    // a linked file) it goes.
+    if fs::symlink_metadata(&tmp_path).is_ok() {
         let _ = fs::remove_file(&tmp_path);
     }
     result
+}
+
+/// Gives the new file the old one's owner and group, as objcopy does.
+/// Best effort: only root (or the owner, for the group) may, and a file
+/// written by someone else still gets its content.
+fn keep_owner(tmp: &File, old: &fs::Metadata) {
+    let _ = std::os::unix::fs::fchown(tmp, Some(old.uid()), Some(old.gid()));
+}
+
+/// Copies the complete, synced temporary file into `path` in place, so
+/// that every hard link to it sees the new bytes.
+fn copy_into_linked(tmp_path: &Path, path: &Path) -> Result<()> {
+    let mut src = File::open(tmp_path)?;
+    let mut dst = OpenOptions::new().write(true).truncate(true).open(path)?;
+    std::io::copy(&mut src, &mut dst)?;
+    dst.sync_data()?;
+    Ok(())
 }
 
 fn parent_dir(path: &Path) -> PathBuf {
@@ -203,6 +276,81 @@ mod tests {
         let err = write_file_atomic(&f, b"newer").unwrap_err().to_string();
         assert!(err.contains("x.ko") && err.contains("read-only"), "{err}");
         assert_eq!(fs::read(&f).unwrap(), b"new");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn hard_links_see_the_new_bytes() {
+        let dir = std::env::temp_dir().join(format!("kbtf-links-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let (f, link) = (dir.join("m.ko"), dir.join("m-link.ko"));
+        fs::write(&f, b"old bytes").unwrap();
+        fs::hard_link(&f, &link).unwrap();
+        write_file_atomic(&f, b"new").unwrap();
+        patch_file_atomic(&f, &[(0, b"N")]).unwrap();
+        for p in [&f, &link] {
+            assert_eq!(fs::read(p).unwrap(), b"New", "{}", p.display());
+        }
+        assert_eq!(fs::metadata(&f).unwrap().nlink(), 2);
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            2,
+            "a temporary file left"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn owner_and_group_are_kept() {
+        let dir = std::env::temp_dir().join(format!("kbtf-owner-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("m.ko");
+        fs::write(&f, b"old").unwrap();
+        if std::os::unix::fs::chown(&f, Some(4321), Some(4322)).is_err() {
+            fs::remove_dir_all(&dir).unwrap();
+            kbtf_testsupport::skip("chown to another user needs root");
+            return;
+        }
+        write_file_atomic(&f, b"new").unwrap();
+        let meta = fs::metadata(&f).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+        patch_file_atomic(&f, &[(0, b"N")]).unwrap();
+        let meta = fs::metadata(&f).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+        assert_eq!(fs::read(&f).unwrap(), b"New");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_device_is_written_into_not_replaced() {
+        let dir = std::env::temp_dir().join(format!("kbtf-dev-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let null = dir.join("null");
+        let c = std::ffi::CString::new(null.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mknod with a valid path; as /dev/null (char 1:3).
+        if unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) } != 0 {
+            fs::remove_dir_all(&dir).unwrap();
+            kbtf_testsupport::skip("mknod needs root");
+            return;
+        }
+        write_file_atomic(&null, b"into the device").unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fs::metadata(&null).unwrap().file_type().is_char_device());
+        let err = patch_file_atomic(&null, &[]).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(write_file_atomic(&dir, b"x")
+            .unwrap_err()
+            .to_string()
+            .contains("directory"));
+        assert!(write_file_atomic(Path::new(""), b"x")
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        assert_eq!(
+            fs::read_dir(&dir).unwrap().count(),
+            1,
+            "a temporary file left"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

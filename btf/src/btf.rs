@@ -26,6 +26,9 @@ pub struct Btf {
     /// Word index of each own record; entry `i` is type `start_id + i`.
     pub(crate) offsets: Vec<u32>,
     pub(crate) strings: StringTable,
+    /// The file this BTF was read from, to name it in errors about split
+    /// BTF over it.
+    pub(crate) source: Option<Arc<std::path::Path>>,
 }
 
 impl Btf {
@@ -42,6 +45,7 @@ impl Btf {
             words: Vec::new(),
             offsets: Vec::new(),
             strings: StringTable::new_base(),
+            source: None,
         }
     }
 
@@ -55,6 +59,11 @@ impl Btf {
             base: Some(base),
             ..Btf::new()
         }
+    }
+
+    /// The file this BTF was read from ([`Btf::from_file`]), if any.
+    pub fn source(&self) -> Option<&std::path::Path> {
+        self.source.as_deref()
     }
 
     pub fn base(&self) -> Option<&Arc<Btf>> {

@@ -67,6 +67,17 @@ pub enum Error {
     Dwarf { offset: u64, what: String },
     #[error("{0}")]
     Limit(String),
+    /// Split BTF whose references do not fit the base it was given. Split
+    /// BTF does not name its base, so this is how a wrong base shows.
+    #[error("does not fit the base BTF{}: {what}; the base is probably not the one this split BTF was made against", base_name(.base))]
+    BaseMismatch { base: Option<PathBuf>, what: String },
+}
+
+fn base_name(base: &Option<PathBuf>) -> String {
+    match base {
+        Some(p) => format!(" {}", p.display()),
+        None => String::new(),
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

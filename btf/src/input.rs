@@ -14,35 +14,53 @@ use object::{CompressionFormat, Object, ObjectSection};
 
 use crate::{Btf, Error, Result};
 
+/// The most bytes read from a regular file that reports no size (procfs
+/// and some sysfs files): far more than any BTF, and a bound on what a file
+/// that never ends can make kbtf allocate.
+pub const MAX_UNSIZED_READ: u64 = 1 << 30;
+
 /// A file's bytes: mapped where the file system allows, read otherwise
 /// (sysfs files may refuse mmap).
 pub enum FileBytes {
-    Mapped(Mmap),
+    /// A read-only map of the whole file, registered so that a SIGBUS from
+    /// the file shrinking names it (see [`crate::signals`]).
+    Mapped(Mmap, MapRegistration),
+    /// The file's bytes, read into memory.
     Read(Vec<u8>),
 }
+
+/// Keeps a map registered with the signal handler while it lives.
+#[derive(Debug)]
+pub struct MapRegistration(#[allow(dead_code)] crate::signals::Registration);
 
 impl std::ops::Deref for FileBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
         match self {
-            FileBytes::Mapped(m) => m,
+            FileBytes::Mapped(m, _) => m,
             FileBytes::Read(v) => v,
         }
     }
 }
 
 impl FileBytes {
+    /// Maps or reads a regular file. Anything else (a FIFO, a device, a
+    /// directory) is refused: kbtf reads its inputs whole, and `/dev/zero`
+    /// or a pipe fed by `yes` never end.
     pub fn open(path: &Path) -> std::io::Result<FileBytes> {
-        let file = File::open(path)?;
+        let file = open_regular(path)?;
         let len = file.metadata()?.len();
         if len > 0 {
             // SAFETY: the map is read-only; kbtf replaces files by rename,
             // never by writing into them, so its own writes cannot change it.
+            // Another process truncating the file raises SIGBUS, which the
+            // registration turns into an error naming the file.
             if let Ok(map) = unsafe { Mmap::map(&file) } {
-                return Ok(FileBytes::Mapped(map));
+                let registration = MapRegistration(crate::signals::register_map(path, &map));
+                return Ok(FileBytes::Mapped(map, registration));
             }
         }
-        std::fs::read(path).map(FileBytes::Read)
+        read_capped(file, len).map(FileBytes::Read)
     }
 
     /// Drops the whole pages of `part` (a subslice of these bytes) from the
@@ -52,7 +70,7 @@ impl FileBytes {
     /// the same bytes, if they are touched again. Does nothing for bytes that
     /// were read into memory, or for a slice that is not part of the map.
     pub fn release(&self, part: &[u8]) {
-        let FileBytes::Mapped(map) = self else {
+        let FileBytes::Mapped(map, _) = self else {
             return;
         };
         let (map_start, start) = (map.as_ptr() as usize, part.as_ptr() as usize);
@@ -92,6 +110,56 @@ fn page_size() -> usize {
     1 << 30
 }
 
+/// Reads a regular file into memory, with [`FileBytes::open`]'s rules.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let len = file.metadata()?.len();
+    read_capped(file, len)
+}
+
+/// Opens `path` for reading if it is a regular file (after symlinks).
+fn open_regular(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::FileTypeExt;
+    // Opening a FIFO for reading blocks until a writer comes: look first.
+    let meta = std::fs::metadata(path)?;
+    let ft = meta.file_type();
+    let what = if ft.is_file() {
+        return File::open(path);
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else if ft.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("is {what}, not a regular file"),
+    ))
+}
+
+/// Reads a file whose size is `len`, or at most [`MAX_UNSIZED_READ`] bytes
+/// of one that reports size 0.
+fn read_capped(file: File, len: u64) -> std::io::Result<Vec<u8>> {
+    let cap = if len > 0 { len } else { MAX_UNSIZED_READ };
+    // A sparse file may claim terabytes: let the buffer grow past 64 MiB as read.
+    let mut out = Vec::with_capacity(len.min(64 << 20) as usize);
+    file.take(cap + 1).read_to_end(&mut out)?;
+    if out.len() as u64 > cap && len == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("reports no size and holds more than {MAX_UNSIZED_READ} bytes"),
+        ));
+    }
+    Ok(out)
+}
+
 /// Whether `bytes` start like an ELF file.
 pub fn is_elf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\x7fELF")
@@ -128,7 +196,13 @@ pub fn section_data<'data>(section: &impl ObjectSection<'data>) -> Result<Cow<'d
     let compressed = section.compressed_data()?;
     let claimed = compressed.uncompressed_size;
     let data = compressed.data;
-    let mut out = Vec::new();
+    if compressed.format == CompressionFormat::None {
+        return Ok(data.into());
+    }
+    check_claim(&name, claimed, data.len())?;
+    // The claim is checked: reserve it once rather than let the buffer
+    // double its way there (twice the memory at the peak).
+    let mut out = Vec::with_capacity(claimed as usize);
     // One byte past the claim shows a stream longer than its header says.
     let limit = claimed.saturating_add(1);
     let read = match compressed.format {
@@ -157,6 +231,32 @@ pub fn section_data<'data>(section: &impl ObjectSection<'data>) -> Result<Cow<'d
     Ok(out.into())
 }
 
+/// The most a compressed section may inflate to: the BTF format's sizes
+/// are 32-bit, and no section kbtf reads (`.BTF`, `.debug_*`, `.BTF_ids`) of
+/// any kernel comes near.
+pub const MAX_INFLATED_SECTION: u64 = 4 << 30;
+
+/// The highest inflation ratio believed: DWARF and BTF compress about 3 to
+/// 10 times, deflate cannot exceed 1032, and a claim far beyond that is a
+/// header meant to make the reader allocate.
+pub const MAX_INFLATION_RATIO: u64 = 1024;
+
+fn check_claim(name: &str, claimed: u64, compressed: usize) -> Result<()> {
+    let bad = |what: String| Err(Error::Elf(format!("compressed section {name}: {what}")));
+    if claimed > MAX_INFLATED_SECTION {
+        return bad(format!(
+            "its header claims {claimed} bytes, more than the {MAX_INFLATED_SECTION} any section may hold"
+        ));
+    }
+    // A few KB of slack: tiny sections have headers and frames to amortise.
+    if claimed > (compressed as u64).saturating_mul(MAX_INFLATION_RATIO) + 4096 {
+        return bad(format!(
+            "its header claims {claimed} bytes from {compressed} compressed, more than {MAX_INFLATION_RATIO} times as many"
+        ));
+    }
+    Ok(())
+}
+
 impl Btf {
     /// Reads BTF from a raw blob or an ELF file, as base BTF.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Btf> {
@@ -171,6 +271,8 @@ impl Btf {
             let bytes = FileBytes::open(path)?;
             Btf::parse_split(&btf_blob(&bytes)?, base)
         };
-        read().map_err(|e| e.in_file(path))
+        let mut btf = read().map_err(|e| e.in_file(path))?;
+        btf.source = Some(path.into());
+        Ok(btf)
     }
 }

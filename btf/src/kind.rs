@@ -139,7 +139,13 @@ impl Kind {
 pub struct Info(pub u32);
 
 impl Info {
+    /// The widest vlen field kbtf reads (bits 0-23, as libbpf does); bits
+    /// 16-23 are reserved by the kernel.
     pub const MAX_VLEN: u32 = 0xff_ffff;
+
+    /// The most members, enumerators, parameters or variables one record
+    /// may hold: the kernel reads vlen as 16 bits and rejects the rest.
+    pub const MAX_KERNEL_VLEN: u32 = 0xffff;
 
     pub fn new(kind: Kind, kind_flag: bool, vlen: u32) -> Info {
         debug_assert!(vlen <= Self::MAX_VLEN);

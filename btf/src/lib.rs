@@ -33,6 +33,7 @@ pub mod kernel;
 mod kind;
 mod read;
 pub mod record;
+pub mod signals;
 mod strings;
 mod view;
 mod write;

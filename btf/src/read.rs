@@ -23,10 +23,69 @@ impl Btf {
     }
 
     /// Parses a blob as split BTF over `base` (or as base BTF when `base` is `None`).
+    ///
+    /// Split BTF does not name its base, so a wrong base is found by its
+    /// effects: a reference past the base's last type or string, a string
+    /// offset into the middle of a base string, a FUNC whose prototype in
+    /// the base is something else. Any of these is [`Error::BaseMismatch`].
     pub fn parse_split(blob: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
         let btf = Btf::parse_split_unresolved(blob, base)?;
-        btf.check_references()?;
+        btf.check_references().map_err(|e| btf.blame_base(e))?;
+        btf.check_base_strings()?;
         Ok(btf)
+    }
+
+    /// Turns a reference error of split BTF into [`Error::BaseMismatch`]
+    /// when the reference goes into (or past) the base.
+    pub(crate) fn blame_base(&self, e: Error) -> Error {
+        let Some(base) = &self.base else {
+            return e;
+        };
+        let into_base = match &e {
+            Error::TypeIdOutOfRange { .. } | Error::StrOffOutOfRange { .. } => true,
+            Error::Invalid { id, .. } => self
+                .type_by_id(*id)
+                .is_some_and(|t| t.type_id().0 < self.start_id),
+            _ => false,
+        };
+        if !into_base {
+            return e;
+        }
+        Error::BaseMismatch {
+            base: base.source.as_deref().map(Into::into),
+            what: e.to_string(),
+        }
+    }
+
+    /// Every string offset below the split's own strings must start a
+    /// string of the base: pahole's split BTF points only at whole base
+    /// strings, and over another kernel's base the offsets land anywhere.
+    fn check_base_strings(&self) -> Result<()> {
+        let Some(base) = &self.base else {
+            return Ok(());
+        };
+        for t in self.own_types() {
+            let words = t.words();
+            for slot in record::str_off_slots(t.info()) {
+                let off = words[slot];
+                if off == 0 || off >= self.start_str_off {
+                    continue;
+                }
+                let starts_string = base
+                    .str_at(StrOff(off - 1))
+                    .is_some_and(|prev| prev.is_empty());
+                if !starts_string {
+                    return Err(Error::BaseMismatch {
+                        base: base.source.as_deref().map(Into::into),
+                        what: format!(
+                            "type [{}]: string offset {off} falls inside a string of the base",
+                            t.id()
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Like [`Btf::parse_split`], but without checking that type ids and

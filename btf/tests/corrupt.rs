@@ -7,8 +7,7 @@
 //! cut at every point and mutated by thousands of seeded (so reproducible)
 //! bit flips and word overwrites.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 mod fixtures;
 
 use std::sync::Arc;
@@ -300,7 +299,11 @@ fn corpus_module_split_over_vmlinux() {
     // As base BTF it is rejected whole (its strings do not start with ""),
     // and so is every prefix.
     every_prefix_is_rejected(&blob, None, "xt_policy.ko as base");
-    assert!(Btf::parse(&blob).is_err());
+    let err = Btf::parse(&blob).unwrap_err().to_string();
+    assert!(
+        err.contains("a base BTF's strings must start with the empty string"),
+        "{err}"
+    );
     let cuts = every_section_cut(&blob, Some(&base), &record_ends(&parsed), "xt_policy.ko");
     let rounds = 10_000;
     let accepted = fuzz(&blob, Some(&base), 0x6d6f_6475_6c65, rounds, "xt_policy.ko");

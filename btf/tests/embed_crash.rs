@@ -7,8 +7,7 @@
 //! The child is this test binary itself, run again with `KBTF_CRASH_CHILD`
 //! set (hence `harness = false`).
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};

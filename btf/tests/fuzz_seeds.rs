@@ -2,10 +2,8 @@
 //! oracle) both read, and read alike: a seed kbtf rejected would seed the
 //! fuzzers with nothing but error paths.
 
-#[path = "../../testdata/bpftool.rs"]
-mod bpftool;
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::bpftool;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -119,11 +117,7 @@ fn dwarf_seeds_encode_like_pahole() {
             .arg(&file)
             .output();
         let Ok(out) = status else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "pahole (dwarves) is missing"
-            );
-            eprintln!("skipping: pahole (Debian dwarves) is missing");
+            kbtf_testsupport::skip_unless_ci("pahole (Debian dwarves) is missing");
             return;
         };
         let ours = encode_deduped(&file, None, &EncodeOptions::kernel());

@@ -77,5 +77,9 @@ fn three_levels_round_trip_and_resolve_through_every_base() {
     // The member's type id: the second-to-last word of the type section.
     let struct_type_word = bad.len() - (top.own_strings().len() as usize) - 8;
     bad[struct_type_word..struct_type_word + 4].copy_from_slice(&99u32.to_ne_bytes());
-    assert!(Btf::parse_split(&bad, Some(mid)).is_err());
+    let err = Btf::parse_split(&bad, Some(mid)).unwrap_err().to_string();
+    assert!(
+        err.contains("refers to type id 99, but the last type id is"),
+        "{err}"
+    );
 }

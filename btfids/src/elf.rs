@@ -340,10 +340,13 @@ fn scan_relocations<H: FileHeader<Endian = Endianness>>(
 /// The contents of an ELF file's `.BTF.base` section (the distilled base of
 /// an out-of-tree module), if it has one. Upstream resolves against it instead of `--btf_base`.
 pub fn distilled_base_blob(data: &[u8]) -> Result<Option<std::borrow::Cow<'_, [u8]>>> {
-    use object::{Object, ObjectSection};
+    use object::Object;
     let file = object::File::parse(data)?;
     let Some(sec) = file.section_by_name(".BTF.base") else {
         return Ok(None);
     };
-    Ok(Some(sec.uncompressed_data()?))
+    // kbtf's inflation: claims checked, memory bounded by the stream.
+    Ok(Some(
+        kbtf_btf::input::section_data(&sec).map_err(|e| Error::Elf(e.to_string()))?,
+    ))
 }

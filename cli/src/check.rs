@@ -35,6 +35,15 @@ pub fn run(args: Args) -> Result<(), Error> {
         FileBytes::open(&args.file).map_err(|e| kbtf_btf::Error::from(e).in_file(&args.file))?;
     let blob = btf_blob(&bytes).map_err(|e| e.in_file(&args.file))?;
     let name = args.file.display();
+    // A wrong base is no kernel rule (the kernel would read the split BTF
+    // over it and report whatever broke first): say it as dump and gen do.
+    if let Some(base) = &base {
+        if let Err(e @ kbtf_btf::Error::BaseMismatch { .. }) =
+            Btf::parse_split(&blob, Some(base.clone()))
+        {
+            return Err(e.in_file(&args.file).into());
+        }
+    }
 
     let findings = check_blob(&blob, base.as_ref());
     for f in &findings {

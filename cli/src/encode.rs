@@ -80,12 +80,9 @@ impl Job<'_> {
             Some(path) => Some(Arc::new(Btf::from_file(path)?)),
             None => None,
         };
-        let threads = self.jobs.unwrap_or(0);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::Other(format!("cannot start {threads} threads: {e}")))?;
-        let btf = pool.install(|| encode_deduped(self.elf, base, self.opts))?;
+        let btf = crate::threads::with_threads(self.jobs, || {
+            Ok(encode_deduped(self.elf, base, self.opts)?)
+        })?;
         // No types of its own (no DWARF, e.g. a stripped module): pahole
         // 1.24 writes no file and leaves the ELF alone; so does kbtf.
         if btf.own_ids().len() == 0 {

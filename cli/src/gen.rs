@@ -63,13 +63,13 @@ pub fn run(args: Args) -> Result<(), Error> {
                 "without --btf_base, kbtf gen takes one vmlinux".into(),
             ));
         };
-        return with_threads(args.jobs, || vmlinux(elf, &opts, args.verbose));
+        return crate::threads::with_threads(args.jobs, || vmlinux(elf, &opts, args.verbose));
     };
     // The base's dedup candidates are made once for all the modules.
     let base = BaseCandidates::new(Arc::new(Btf::from_file(base_path)?));
     if let [ko] = args.files.as_slice() {
         // One module: its encoding may use every thread.
-        return with_threads(args.jobs, || module(ko, &base, &opts, args.verbose));
+        return crate::threads::with_threads(args.jobs, || module(ko, &base, &opts, args.verbose));
     }
     let failures = batch(&args, &base, &opts);
     match failures.len() {
@@ -132,22 +132,6 @@ fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
         encode,
         fatal_warnings,
     })
-}
-
-/// Runs `f` on a pool of `jobs` threads (all CPUs by default).
-fn with_threads<T>(
-    jobs: Option<usize>,
-    f: impl FnOnce() -> Result<T, Error> + Send,
-) -> Result<T, Error>
-where
-    T: Send,
-{
-    let threads = jobs.unwrap_or(0);
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Other(format!("cannot start {threads} threads: {e}")))?
-        .install(f)
 }
 
 fn print_messages(path: &Path, warnings: &[String], notes: &[String], verbose: bool) {
@@ -221,7 +205,8 @@ fn batch(args: &Args, base: &BaseCandidates, opts: &GenOptions) -> Vec<Failure> 
     // Under make without -j (no jobserver), one module at a time, as make would.
     let under_serial_make = client.is_none() && std::env::var_os("MAKEFLAGS").is_some();
     let default = if under_serial_make { 1 } else { cpus };
-    let workers = args.jobs.unwrap_or(default).clamp(1, args.files.len());
+    let workers =
+        crate::threads::thread_count(Some(args.jobs.unwrap_or(default))).min(args.files.len());
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(args.files.len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template(

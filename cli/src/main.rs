@@ -15,6 +15,7 @@ mod gen;
 mod ids;
 mod pahole;
 mod resolve_btfids;
+mod threads;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -58,6 +59,8 @@ enum Command {
 
 fn main() -> ExitCode {
     allocator::tune();
+    // Ctrl-C removes temporary files; a shrinking input is named, not a crash.
+    kbtf_btf::signals::install();
     ignore_sigxfsz();
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let invoked_as = args

@@ -118,7 +118,11 @@ pub fn parse_as(
                 "btf_encode" => out.encode = true,
                 "btf_encode_detached" => {
                     out.encode = true;
-                    out.detached = Some(value(name)?.into());
+                    let file = value(name)?;
+                    if file.is_empty() {
+                        return Err(usage("--btf_encode_detached needs a file name"));
+                    }
+                    out.detached = Some(file.into());
                 }
                 "btf_base" => out.base = Some(value(name)?.into()),
                 "jobs" => out.jobs = Some(parse_jobs(inline.as_deref())?),

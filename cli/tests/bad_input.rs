@@ -19,8 +19,7 @@
 //! `c.push(case(name, Fail { file, msg }, Box::new(|fx, dir| args)))` each,
 //! or one more name in the command list of a loop (truncations, blobs).
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -66,6 +65,9 @@ struct Fixture {
     ko_btf: Vec<u8>,
     /// The vmlinux matching the modules (base of their split BTF).
     vmlinux: PathBuf,
+    /// Another kernel's vmlinux BTF, as far as crc7's split BTF can tell:
+    /// the corpus vmlinux's with one more string ahead of the others.
+    other_vmlinux_btf: Vec<u8>,
 }
 
 /// The kernel's resolve_btfids (Debian linux-kbuild-6.12), the oracle of
@@ -142,9 +144,31 @@ impl Fixture {
             ids_ko: std::fs::read(corpus.module("tcp_dctcp.ko")).unwrap(),
             obj: std::fs::read(&obj_path).unwrap(),
             vmlinux: corpus.vmlinux(),
+            other_vmlinux_btf: other_kernel_btf(&std::fs::read(corpus.vmlinux()).unwrap()),
             _dir: dir,
         }
     }
+}
+
+/// The BTF of `vmlinux` as another build of the kernel could have it: the
+/// same types, every string one string further on (`"kbtf"` comes first).
+/// Split BTF made against the real one then points into the middle of
+/// strings, as it does over a base from a different kernel.
+fn other_kernel_btf(vmlinux: &[u8]) -> Vec<u8> {
+    const EXTRA: &[u8] = b"kbtf\0";
+    let mut btf = kbtf_btf::Btf::parse(&section_bytes(vmlinux, ".BTF")).unwrap();
+    btf.for_each_str_off_mut(|off| {
+        if *off != 0 {
+            *off += EXTRA.len() as u32;
+        }
+    });
+    let mut blob = btf.to_bytes();
+    let field = |at: usize| u32::from_le_bytes(blob[at..at + 4].try_into().unwrap());
+    let (hdr_len, str_off, str_len) = (field(4) as usize, field(16) as usize, field(20));
+    put(&mut blob, 20, &(str_len + EXTRA.len() as u32).to_le_bytes());
+    let first_string = hdr_len + str_off + 1;
+    blob.splice(first_string..first_string, EXTRA.iter().copied());
+    blob
 }
 
 // ---- ELF surgery (ELF64 little-endian only: all inputs here are) ----
@@ -724,17 +748,6 @@ fn cases() -> Vec<Case> {
         }),
     ));
     c.push(case(
-        "module over another kernel's vmlinux",
-        // Nothing in split BTF names its base: libbpf (bpftool btf dump -B)
-        // accepts it whenever its ids and string offsets fall inside the
-        // base, printing wrong names, and so does kbtf.
-        Accept("bpftool accepts a split BTF over any base that covers its ids and strings"),
-        Box::new(|fx, dir| {
-            let p = copy(dir, "crc7.btf", &fx.ko_btf);
-            os(&[&"dump", &p, &"--base", &"/sys/kernel/btf/vmlinux"])
-        }),
-    ));
-    c.push(case(
         "module BTF byte-swapped, over a little-endian base",
         Accept("bpftool (libbpf 1.1) reads split BTF in the other byte order than its base"),
         Box::new(|fx, dir| {
@@ -1007,7 +1020,270 @@ fn cases() -> Vec<Case> {
             }
         }),
     ));
+    hostile_file_cases(&mut c);
+    slow_dwarf_cases(&mut c);
     c
+}
+
+/// What issue 11 found by trying hostile inputs as a new user would: a
+/// wrong base, files that are no regular files (in and out), compression
+/// headers that lie, records wider than BTF can hold, huge `-j`.
+fn hostile_file_cases(c: &mut Vec<Case>) {
+    const MISFIT: &str = "the base is probably not the one this split BTF was made against";
+    for cmd in ["dump", "check"] {
+        c.push(case(
+            format!("module over another kernel's vmlinux: {cmd}"),
+            Fail {
+                file: "other-vmlinux.btf",
+                msg: MISFIT,
+            },
+            Box::new(move |fx, dir| {
+                let p = copy(dir, "crc7.btf", &fx.ko_btf);
+                let base = copy(dir, "other-vmlinux.btf", &fx.other_vmlinux_btf);
+                os(&[&cmd, &p, &"--base", &base])
+            }),
+        ));
+        c.push(case(
+            format!("module over a base of two types: {cmd}"),
+            Fail {
+                file: "tiny.btf",
+                msg: MISFIT,
+            },
+            Box::new(move |fx, dir| {
+                let p = copy(dir, "crc7.btf", &fx.ko_btf);
+                let base = copy(dir, "tiny.btf", &int_and_ptr(1, 1));
+                os(&[&cmd, &p, &"--base", &base])
+            }),
+        ));
+    }
+
+    // Inputs that are no regular files: a character device that never
+    // ends (/dev/zero's numbers) and a FIFO. Made here, as root; skipped
+    // otherwise.
+    const CHAR_DEV: &str = "is a character device, not a regular file";
+    /// The arguments of a case, given the fixture, its directory and the device.
+    type WithDevice = fn(&Fixture, &Path, &Path) -> Vec<OsString>;
+    let zero_cases: [(&str, WithDevice); 8] = [
+        ("dump", |_, _, z| os(&[&"dump", &z])),
+        ("check", |_, _, z| os(&[&"check", &z])),
+        ("encode", |_, _, z| os(&[&"encode", &z])),
+        ("ids", |_, _, z| os(&[&"ids", &z])),
+        ("dump --base", |fx, d, z| {
+            os(&[&"dump", &copy(d, "crc7.btf", &fx.ko_btf), &"--base", &z])
+        }),
+        ("encode --base", |fx, d, z| {
+            os(&[&"encode", &copy(d, "crc7.ko", &fx.ko), &"--base", &z])
+        }),
+        ("gen --btf_base", |fx, d, z| {
+            os(&[&"gen", &"--btf_base", &z, &copy(d, "crc7.ko", &fx.ko)])
+        }),
+        ("pahole --btf_base", |fx, d, z| {
+            os(&[
+                &"pahole",
+                &"-J",
+                &"--btf_base",
+                &z,
+                &copy(d, "crc7.ko", &fx.ko),
+            ])
+        }),
+    ];
+    for (what, args) in zero_cases {
+        c.push(case(
+            format!("a character device as input: {what}"),
+            Fail {
+                file: "zero",
+                msg: CHAR_DEV,
+            },
+            Box::new(move |fx, dir| {
+                let zero = dir.join("zero");
+                match mknod(&zero, libc::S_IFCHR, 1, 5) {
+                    true => args(fx, dir, &zero),
+                    false => Vec::new(),
+                }
+            }),
+        ));
+    }
+    c.push(case(
+        "a FIFO as input: dump",
+        Fail {
+            file: "fifo",
+            msg: "is a FIFO, not a regular file",
+        },
+        Box::new(|_, dir| {
+            let fifo = dir.join("fifo");
+            match mknod(&fifo, libc::S_IFIFO, 0, 0) {
+                true => os(&[&"dump", &fifo]),
+                false => Vec::new(),
+            }
+        }),
+    ));
+
+    // Outputs that are devices: written into, as pahole does, never
+    // replaced (the snapshot would show a regular file left behind).
+    /// The arguments of a case, given its input object and the device.
+    type IntoDevice = fn(&Path, &Path) -> Vec<OsString>;
+    let device_out: [(&str, IntoDevice); 3] = [
+        ("encode -o", |o, n| os(&[&"encode", &o, &"-o", &n])),
+        ("pahole --btf_encode_detached", |o, n| {
+            let mut detached = OsString::from("--btf_encode_detached=");
+            detached.push(n);
+            os(&[&"pahole", &"-J", &detached, &o])
+        }),
+        ("encode -j 100000 -o", |o, n| {
+            os(&[&"encode", &o, &"-j", &"100000", &"-o", &n])
+        }),
+    ];
+    for (what, args) in device_out {
+        c.push(case(
+            format!("a character device as output: {what}"),
+            Accept("pahole writes into a device given as its output; -j is capped"),
+            Box::new(move |fx, dir| {
+                let null = dir.join("null");
+                match mknod(&null, libc::S_IFCHR, 1, 3) {
+                    true => args(&copy(dir, "small.o", &fx.obj), &null),
+                    false => Vec::new(),
+                }
+            }),
+        ));
+    }
+    c.push(case(
+        "an empty --btf_encode_detached=",
+        Fail {
+            file: "--btf_encode_detached",
+            msg: "needs a file name",
+        },
+        Box::new(|fx, dir| {
+            os(&[
+                &"pahole",
+                &"-J",
+                &"--btf_encode_detached=",
+                &copy(dir, "small.o", &fx.obj),
+            ])
+        }),
+    ));
+
+    // Compression headers that claim far more than the stream can hold.
+    for (what, claim, msg) in [
+        ("5 GiB", 5u64 << 30, "any section may hold"),
+        ("256 MiB", 256 << 20, "times as many"),
+    ] {
+        c.push(case(
+            format!("compressed .debug_info claiming {what}: encode"),
+            Fail {
+                file: "small.o",
+                msg,
+            },
+            Box::new(move |fx, dir| {
+                let p = copy(dir, "small.o", &fx.obj);
+                tool("objcopy", &os(&[&"--compress-debug-sections=zlib", &p]));
+                let mut b = std::fs::read(&p).unwrap();
+                // Elf64_Chdr: ch_type, ch_reserved, then ch_size.
+                let at = u64_at(&b, shdr(&b, ".debug_info") + SH_OFFSET) + 8;
+                put(&mut b, at, &claim.to_le_bytes());
+                std::fs::write(&p, b).unwrap();
+                os(&[&"encode", &p])
+            }),
+        ));
+    }
+
+    // Records wider than the 16 bits of vlen.
+    for (what, source, msg) in [
+        (
+            "an enum of 70000 enumerators",
+            format!(
+                "enum wide {{ {} }}; enum wide w;",
+                (0..70000)
+                    .map(|i| format!("E{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "too many enumerators (70000)",
+        ),
+        (
+            "a struct of 70000 members",
+            format!(
+                "struct wide {{ {} }} w;",
+                (0..70000)
+                    .map(|i| format!("char m{i};"))
+                    .collect::<String>()
+            ),
+            "too many members (70000)",
+        ),
+    ] {
+        c.push(case(
+            format!("{what}: encode"),
+            Fail {
+                file: "wide.o",
+                msg,
+            },
+            Box::new(move |_, dir| {
+                let src = dir.join("wide.c");
+                std::fs::write(&src, &source).unwrap();
+                let obj = dir.join("wide.o");
+                tool("gcc", &os(&[&"-g", &"-c", &src, &"-o", &obj]));
+                std::fs::remove_file(&src).unwrap();
+                os(&[&"encode", &obj])
+            }),
+        ));
+    }
+}
+
+/// DWARF that is small but slow: one abbreviation of 2,000 attributes of a
+/// form that takes no bytes, and more structs of one layout that are not
+/// the same type than dedup compares (each in a block of its own).
+fn slow_dwarf_cases(c: &mut Vec<Case>) {
+    c.push(case(
+        "an abbreviation of 2000 attributes: encode",
+        Fail {
+            file: "abbrev.o",
+            msg: "has more than 1024 attributes",
+        },
+        Box::new(|_, dir| {
+            let src = dir.join("abbrev.s");
+            let unit = "\t.section .debug_abbrev,\"\",@progbits\n\t.uleb128 1\n\t.uleb128 0x11\n\
+                        \t.byte 0\n\t.rept 2000\n\t.uleb128 0x3f\n\t.uleb128 0x19\n\t.endr\n\
+                        \t.byte 0, 0\n\t.byte 0\n\t.section .debug_info,\"\",@progbits\n\
+                        \t.long 2f - 1f\n1:\t.value 4\n\t.long 0\n\t.byte 8\n\t.uleb128 1\n2:\n";
+            std::fs::write(&src, unit).unwrap();
+            let obj = dir.join("abbrev.o");
+            tool("as", &os(&[&"--64", &"-o", &obj, &src]));
+            std::fs::remove_file(&src).unwrap();
+            os(&[&"encode", &obj])
+        }),
+    ));
+    c.push(case(
+        "8200 structs s { struct tN *p; }: encode",
+        Fail {
+            file: "same.o",
+            msg: "more than 8192 STRUCT types named 's' of the same layout",
+        },
+        Box::new(|_, dir| {
+            let blocks: String = (0..8200)
+                .map(|i| {
+                    format!(
+                        "{{ struct t{i}; struct s {{ struct t{i} *p; }} v = {{0}}; r += !v.p; }}\n"
+                    )
+                })
+                .collect();
+            let src = dir.join("same.c");
+            std::fs::write(
+                &src,
+                format!("int f(void) {{ int r = 0;\n{blocks} return r; }}\n"),
+            )
+            .unwrap();
+            let obj = dir.join("same.o");
+            tool("gcc", &os(&[&"-g", &"-c", &src, &"-o", &obj]));
+            std::fs::remove_file(&src).unwrap();
+            os(&[&"encode", &obj])
+        }),
+    ));
+}
+
+/// Makes a device node or FIFO; false where that is not allowed (not root).
+fn mknod(path: &Path, kind: libc::mode_t, major: u32, minor: u32) -> bool {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: mknod with a valid NUL-terminated path.
+    unsafe { libc::mknod(c.as_ptr(), kind | 0o666, libc::makedev(major, minor)) == 0 }
 }
 
 thread_local! {
@@ -1078,7 +1354,7 @@ fn run_case(fx: &Fixture, root: &Path, i: usize, c: &Case) -> Result<String, Str
     };
     if args.is_empty() {
         unmount();
-        return Ok("skipped: cannot mount a tmpfs here".into());
+        return Ok("skipped: needs root (a tmpfs mount or mknod)".into());
     }
     let before = snapshot(&dir);
     let bin = env!("CARGO_BIN_EXE_kbtf");
@@ -1202,7 +1478,7 @@ fn bad_input_matrix() {
         "the base vmlinux was touched"
     );
     println!(
-        "bad input: {} cases, {} failed, {} skipped (no tmpfs mount here): {skipped:?}",
+        "bad input: {} cases, {} failed, {} skipped (not root: no tmpfs mount or mknod): {skipped:?}",
         cases.len(),
         failed.len(),
         skipped.len(),
@@ -1255,7 +1531,7 @@ fn big_endian_elf_encodes_as_pahole() {
             "be.o",
         ],
     ) {
-        eprintln!("skipping: clang cannot build for s390x here");
+        kbtf_testsupport::skip("clang cannot build for s390x here");
         return;
     }
     let detached = ["-J", "--btf_gen_floats", "--lang_exclude=rust"];

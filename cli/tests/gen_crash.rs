@@ -7,8 +7,7 @@
 //! `.BTF_ids`, moved symbols); the kills fall over the whole run, weighted
 //! towards its end, where the file is written.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,5 +1,5 @@
 /* btf_type_tag / btf_decl_tag annotations (clang only) for the DWARF encoder
- * test (btf/tests/encode_compiled.rs). */
+ * test (btf/tests/conformance_encode_compiled_vs_pahole.rs). */
 #define __tag1 __attribute__((btf_type_tag("tag1")))
 #define __tag2 __attribute__((btf_type_tag("tag2")))
 #define __dtag(x) __attribute__((btf_decl_tag(x)))

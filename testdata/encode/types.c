@@ -1,4 +1,4 @@
-/* C constructs for the DWARF encoder test (btf/tests/encode_compiled.rs):
+/* C constructs for the DWARF encoder test (btf/tests/conformance_encode_compiled_vs_pahole.rs):
  * compiled by gcc at several DWARF versions and optimisation levels, then
  * encoded by kbtf and by pahole 1.24; both must dedup to the same BTF. */
 #include <stdarg.h>

@@ -1,8 +1,7 @@
 //! Small hand-built BTF with every kind and the corner cases of each, dumped
 //! by kbtf and by bpftool (the oracle) from the same blob.
 
-#[path = "../../../testdata/bpftool.rs"]
-mod bpftool;
+use kbtf_testsupport::bpftool;
 
 use std::io::Write as _;
 use std::path::Path;

@@ -488,6 +488,9 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
         die: u64,
     ) -> EResult<u32> {
         let vlen = params.len() as u32 + varargs as u32;
+        if vlen > Info::MAX_KERNEL_VLEN {
+            return Err(err(die, format!("too many parameters ({vlen})")));
+        }
         let mut words = vec![
             0,
             Info::new(Kind::FuncProto, false, vlen).0,
@@ -585,8 +588,8 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
                     // pahole adds the CU offset to member types unconditionally.
                     words.extend_from_slice(&[mname.0, off + m.ty, m.bit_offset | (bits << 24)]);
                 }
-                if members.len() as u32 > Info::MAX_VLEN {
-                    return Err(err(die, "too many members"));
+                if members.len() as u32 > Info::MAX_KERNEL_VLEN {
+                    return Err(err(die, format!("too many members ({})", members.len())));
                 }
                 words[1] = Info::new(kind, kflag, members.len() as u32).0;
                 self.add(die, &words)
@@ -636,6 +639,9 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
         if size == 0 || !size.is_power_of_two() || size > 8 {
             return Err(err(die, format!("enum of {size} bytes")));
         }
+        if values.len() as u32 > Info::MAX_KERNEL_VLEN {
+            return Err(err(die, format!("too many enumerators ({})", values.len())));
+        }
         let name = self.str(name)?;
         let mut words = vec![name.0, 0, size];
         let mut kflag = if enum32 { false } else { signed };
@@ -670,6 +676,13 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
             // glibc's qsort here is a merge sort: stable. (1.30 compares
             // `a - b` as an int: the same for offsets below 2 GiB.)
             self.percpu_vars.sort_by_key(|&(_, offset, _)| offset);
+            if self.percpu_vars.len() as u32 > Info::MAX_KERNEL_VLEN {
+                return Err(Error::Limit(format!(
+                    "{} per-CPU variables: a DATASEC holds at most {}",
+                    self.percpu_vars.len(),
+                    Info::MAX_KERNEL_VLEN
+                )));
+            }
             let &(_, last_off, last_size) = self.percpu_vars.last().expect("not empty");
             let name = self.btf.add_str(PERCPU_SECTION.as_bytes())?;
             let mut words = vec![

@@ -17,6 +17,7 @@
 //! pass (`btf__dedup` in libbpf terms); [`encode_file`] returns the BTF
 //! pahole would hand to it.
 
+mod abbrev;
 mod cu;
 mod die;
 mod elf_functions;
@@ -193,10 +194,14 @@ fn unrelocated_hint(bytes: &[u8], e: Error) -> Error {
     let Error::Dwarf { offset, what } = e else {
         return e;
     };
+    // Only where the toolchain made relocations (other sections have them)
+    // and .debug_info's are gone: an object that never had any (hand-made,
+    // or needing none) gets the plain error.
     let unrelocated = object::File::parse(bytes).is_ok_and(|f| {
         f.kind() == object::ObjectKind::Relocatable
             && f.section_by_name(".debug_info")
                 .is_some_and(|s| s.relocations().next().is_none())
+            && f.sections().any(|s| s.relocations().next().is_some())
     });
     let what = if unrelocated {
         format!("{what} (an ET_REL file without relocations for .debug_info: .rela.debug_info removed?)")
@@ -367,7 +372,14 @@ fn encode<H: FileHeader>(
     while let Some(h) = units.next().map_err(|e| dwarf_error(0, e))? {
         headers.push(h);
     }
-    if lto::merged_dwarf(file, &dwarf, &headers) {
+    let abbrevs = {
+        use gimli::Section;
+        abbrev::scan(
+            dwarf.debug_abbrev.reader(),
+            headers.iter().map(|h| h.debug_abbrev_offset().0),
+        )?
+    };
+    if lto::merged_dwarf(file, abbrevs.uses_ref_addr) {
         let model = decode_units(&dwarf, &headers, walk_opts)?;
         if let Some(model) = model {
             add_cu(&mut builder, &model, opts, 0)?;

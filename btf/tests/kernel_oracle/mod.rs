@@ -5,17 +5,14 @@
 
 use kbtf_btf::kernel::{self, KernelReject};
 
-/// The kernel's verdict, or `None` (with a message, once) when this process
-/// may not ask.
+/// The kernel's verdict, or `None` (reported as the calling test's skip)
+/// when this process may not ask.
 pub fn kernel_verdict(blob: &[u8]) -> Option<Result<(), KernelReject>> {
     match kernel::load_btf(blob) {
         Ok(_fd) => Some(Ok(())),
         Err(r) if r.is_unavailable() => {
-            static ONCE: std::sync::Once = std::sync::Once::new();
-            ONCE.call_once(|| {
-                let err = std::io::Error::from_raw_os_error(r.errno);
-                eprintln!("skipping the kernel half: BPF_BTF_LOAD is not available here ({err})")
-            });
+            let err = std::io::Error::from_raw_os_error(r.errno);
+            kbtf_testsupport::skip(format!("BPF_BTF_LOAD is not available here ({err})"));
             None
         }
         Err(r) => Some(Err(r)),

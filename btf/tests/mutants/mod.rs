@@ -1,5 +1,5 @@
 //! Structure-aware, seeded mutations of a valid BTF (for
-//! `check_mutants.rs`): a seed is taken apart into records and strings,
+//! `conformance_check_mutants_vs_kernel.rs`): a seed is taken apart into records and strings,
 //! damaged where a field means something, and written back.
 
 use std::sync::Arc;

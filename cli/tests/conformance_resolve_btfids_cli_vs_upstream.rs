@@ -2,8 +2,7 @@
 //! option spellings, in place (6.12 flow) and `--btf` (gen-btf.sh flow),
 //! `--patch_btfids`, invoked as `resolve_btfids`, exit codes.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::Path;
 use std::process::Command;

@@ -13,8 +13,7 @@
 //!
 //! Needs: binutils, kmod, make.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

@@ -5,8 +5,7 @@
 
 #![cfg(feature = "dwarf")]
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::sync::Arc;
 

@@ -1,10 +1,8 @@
 //! `kbtf dump` as a command: its output equals bpftool's, its errors name the
 //! file and exit 1, and a reader that goes away early is no error.
 
-#[path = "../../testdata/bpftool.rs"]
-mod bpftool;
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::bpftool;
+use kbtf_testsupport::corpus;
 
 use std::io::Read;
 use std::path::Path;

@@ -9,8 +9,7 @@
 //!   in its symbol's slot, as the linker leaves it), upstream's tool
 //!   restores the shipped bytes (which validates the copy) and so does kbtf.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -1,10 +1,8 @@
 //! `Btf::add_btf` against libbpf 1.1.2's `btf__add_btf` (through
 //! `testdata/oracle/btf_add.c`), byte for byte, on the corpus.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
-#[path = "../../testdata/oracle.rs"]
-mod oracle;
+use kbtf_testsupport::corpus;
+use kbtf_testsupport::oracle;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,8 +6,7 @@
 
 #![cfg(feature = "dwarf")]
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::sync::Arc;
 
@@ -48,7 +47,7 @@ fn type_diff(ours: &Btf, theirs: &Btf) -> (Option<u32>, usize) {
 
 #[test]
 fn trixie_vmlinux_encodes_to_the_shipped_btf_for_any_thread_count() {
-    let Some(corpus) = corpus::Corpus::find_trixie() else {
+    let Some(corpus) = corpus::Corpus::trixie() else {
         return;
     };
     let vmlinux = corpus.vmlinux();
@@ -72,7 +71,7 @@ fn trixie_vmlinux_encodes_to_the_shipped_btf_for_any_thread_count() {
 
 #[test]
 fn trixie_modules_count() {
-    let Some(corpus) = corpus::Corpus::find_trixie() else {
+    let Some(corpus) = corpus::Corpus::trixie() else {
         return;
     };
     let base = Arc::new(Btf::from_file(corpus.vmlinux()).unwrap());
@@ -106,7 +105,7 @@ fn trixie_modules_count() {
 
 #[test]
 fn trixie_modules_encode_the_same_for_any_thread_count() {
-    let Some(corpus) = corpus::Corpus::find_trixie() else {
+    let Some(corpus) = corpus::Corpus::trixie() else {
         return;
     };
     let base = Arc::new(Btf::from_file(corpus.vmlinux()).unwrap());

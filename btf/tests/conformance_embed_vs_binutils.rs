@@ -2,8 +2,7 @@
 //! the same with objcopy, readelf stays silent, modinfo still reads the
 //! modules, and nothing else in the file changes.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

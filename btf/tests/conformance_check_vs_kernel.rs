@@ -5,8 +5,7 @@
 //! The kernel half needs permission to run `bpf(BPF_BTF_LOAD)` (root or
 //! CAP_BPF); without it that half is skipped with a message.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 mod fixtures;
 mod kernel_oracle;
 

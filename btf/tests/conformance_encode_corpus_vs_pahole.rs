@@ -5,8 +5,7 @@
 
 #![cfg(feature = "dwarf")]
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,11 +30,9 @@ fn oracle(dir: &Path) -> Option<PathBuf> {
     if ok {
         return Some(exe);
     }
-    let msg = "cannot build testdata/oracle/btf_dedup.c (needs gcc and libbpf-dev)";
-    if std::env::var_os("CI").is_some() {
-        panic!("{msg}");
-    }
-    eprintln!("skipping: {msg}");
+    kbtf_testsupport::skip_unless_ci(
+        "cannot build testdata/oracle/btf_dedup.c (needs gcc and libbpf-dev)",
+    );
     None
 }
 
@@ -217,11 +214,7 @@ fn pahole_verbose_types(
     let output = match output {
         Ok(o) if o.status.success() => o,
         _ => {
-            let msg = "pahole (Debian package dwarves) is not installed";
-            if std::env::var_os("CI").is_some() {
-                panic!("{msg}");
-            }
-            eprintln!("skipping: {msg}");
+            kbtf_testsupport::skip_unless_ci("pahole (Debian package dwarves) is not installed");
             return None;
         }
     };

@@ -198,11 +198,9 @@ fn have_headers() -> bool {
     if Path::new(KDIR).join("Makefile").exists() {
         return true;
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
+    kbtf_testsupport::skip_unless_ci(format!(
         "{KDIR} is missing (install linux-headers-6.12.117+deb12-cloud-amd64)"
-    );
-    eprintln!("skipping: {KDIR} is missing");
+    ));
     false
 }
 

@@ -39,8 +39,7 @@
 //! on their own; probing that found a second bug, covered by hand-made
 //! cases) and split BTF (the kernel takes base BTF only).
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 mod fixtures;
 mod kernel_oracle;
 mod mutants;

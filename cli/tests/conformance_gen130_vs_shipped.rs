@@ -8,8 +8,7 @@
 //!
 //! Needs: binutils.
 
-#[path = "../../testdata/corpus.rs"]
-mod corpus;
+use kbtf_testsupport::corpus;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -52,7 +51,7 @@ fn section(bytes: &[u8], name: &str) -> Option<Vec<u8>> {
 
 #[test]
 fn trixie_modules_get_their_shipped_btf_and_ids() {
-    let Some(corpus) = corpus::Corpus::find_trixie() else {
+    let Some(corpus) = corpus::Corpus::trixie() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -112,7 +111,7 @@ fn trixie_modules_get_their_shipped_btf_and_ids() {
 
 #[test]
 fn trixie_vmlinux_gets_its_shipped_btf_and_ids() {
-    let Some(corpus) = corpus::Corpus::find_trixie() else {
+    let Some(corpus) = corpus::Corpus::trixie() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,76 @@
+//! Where the real-kernel corpus is, for tests and benches.
+//!
+//! `testdata/fetch-corpus.sh` unpacks it; tests that need it skip with a
+//! message when it is absent, except under CI (`CI` set), where that fails.
+
+use std::path::{Path, PathBuf};
+
+/// An unpacked corpus: `vmlinux`, `modules.list` and the modules it names.
+pub struct Corpus {
+    /// The directory it was unpacked into.
+    pub dir: PathBuf,
+}
+
+impl Corpus {
+    /// The corpus, or `None` (reported as a skip, see [`crate::skip`]) when
+    /// it has not been fetched; under CI that is a failure.
+    pub fn find() -> Option<Corpus> {
+        Corpus::find_in(
+            "KBTF_CORPUS_DIR",
+            "corpus",
+            "testdata/fetch-corpus.sh",
+            true,
+        )
+    }
+
+    /// Another kernel built by another pahole: Debian trixie's 6.12
+    /// (pahole 1.30), fetched by `testdata/fetch-trixie.sh` into
+    /// `~/.cache/kbtf/trixie` (`KBTF_TRIXIE_DIR` overrides). `None`,
+    /// reported as a skip, when absent (under CI too, until CI fetches it).
+    pub fn trixie() -> Option<Corpus> {
+        Corpus::find_in(
+            "KBTF_TRIXIE_DIR",
+            "trixie",
+            "testdata/fetch-trixie.sh",
+            false,
+        )
+    }
+
+    fn find_in(var: &str, cache_name: &str, fetch: &str, required_in_ci: bool) -> Option<Corpus> {
+        let dir = std::env::var_os(var).map(PathBuf::from).or_else(|| {
+            let cache = std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+            Some(cache.join("kbtf").join(cache_name))
+        })?;
+        if dir.join(".complete").exists() {
+            return Some(Corpus { dir });
+        }
+        let msg = format!("corpus not found at {} (run {fetch})", dir.display());
+        if required_in_ci {
+            crate::skip_unless_ci(msg);
+        } else {
+            crate::skip(msg);
+        }
+        None
+    }
+
+    /// The vmlinux, with its DWARF and the `.BTF` the build made.
+    pub fn vmlinux(&self) -> PathBuf {
+        self.dir.join("vmlinux")
+    }
+
+    /// Every module, sorted by path.
+    pub fn modules(&self) -> Vec<PathBuf> {
+        let list = std::fs::read_to_string(self.dir.join("modules.list")).expect("modules.list");
+        list.lines().map(|l| self.dir.join(l)).collect()
+    }
+
+    /// A module by file name, e.g. `nf_conntrack.ko`.
+    pub fn module(&self, name: &str) -> PathBuf {
+        self.modules()
+            .into_iter()
+            .find(|p| p.file_name().is_some_and(|n| n == name))
+            .unwrap_or_else(|| panic!("{name} is not in the corpus"))
+    }
+}
