@@ -4,8 +4,9 @@
 //! `gcc -g -O2`: types.c; cu_a.c + cu_b.c (same-named static functions whose
 //! prototypes differ, .isra/.constprop clones); modern.c (a parameter in an
 //! unexpected register, a kfunc set with KF_FASTCALL, a per-CPU variable
-//! defined through DW_AT_specification); all of them linked; and split BTF
-//! over a small base. Skips, saying so, without the chroot or root.
+//! defined through DW_AT_specification); all of them linked; split BTF over
+//! a small base; and the bookworm corpus (gcc 12's DWARF) encoded as 1.30.
+//! Skips, saying so, without the chroot or root.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -209,4 +210,47 @@ fn split_btf_over_a_small_base_encodes_like_pahole_130() {
         t.same(&ours, &theirs, obj);
     }
     println!("split BTF over a small base: kbtf gives pahole 1.30's bytes");
+}
+
+/// Another compiler's DWARF through the same pahole 1.30: the bookworm
+/// corpus (gcc 12; trixie's kernel is gcc 14's) encoded as 1.30, the
+/// vmlinux and every 40th module over it. Hard links put the files where
+/// the chroot sees them.
+#[test]
+fn bookworm_kernel_encodes_like_pahole_130() {
+    let Some(t) = tools() else { return };
+    let Some(corpus) = kbtf_testsupport::corpus::Corpus::find() else {
+        return;
+    };
+    let link = |from: &Path, name: &str| -> Option<PathBuf> {
+        // The corpus's vmlinux and modules are symlinks: link their targets.
+        let to = t.path(name);
+        let from = std::fs::canonicalize(from).ok()?;
+        std::fs::hard_link(from, &to).ok().map(|_| to)
+    };
+    let Some(vmlinux) = link(&corpus.vmlinux(), "vmlinux") else {
+        kbtf_testsupport::skip("the corpus is on another file system than the chroot");
+        return;
+    };
+    let theirs = t.theirs(&["-j2".into()], &vmlinux);
+    let ours = t.ours(&[], &vmlinux, "-j2");
+    assert!(
+        ours == theirs,
+        "bookworm vmlinux as 1.30 differs from pahole 1.30"
+    );
+    let base = t.path("vmlinux.btf");
+    std::fs::write(&base, &theirs).unwrap();
+    let ours_base = [format!("--btf_base={}", base.display())];
+    let theirs_base = [format!("--btf_base={}", t.inside(&base).display())];
+    let modules: Vec<PathBuf> = corpus.modules().into_iter().step_by(40).collect();
+    for (i, ko) in modules.iter().enumerate() {
+        let copy = link(ko, &format!("{i:02}.ko")).unwrap();
+        let theirs = t.theirs(&theirs_base, &copy);
+        let ours = t.ours(&ours_base, &copy, "-j1");
+        assert!(ours == theirs, "{}: differs from pahole 1.30", ko.display());
+    }
+    println!(
+        "bookworm vmlinux and {} modules as pahole 1.30: kbtf gives pahole 1.30's bytes",
+        modules.len()
+    );
 }
