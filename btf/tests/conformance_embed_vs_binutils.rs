@@ -3,6 +3,7 @@
 //! modules, and nothing else in the file changes.
 
 use kbtf_testsupport::corpus;
+use kbtf_testsupport::elf::section;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,12 +29,6 @@ fn run(cmd: &mut Command) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn section(bytes: &[u8], name: &str) -> Option<Vec<u8>> {
-    let file = object::File::parse(bytes).unwrap();
-    let data = file.section_by_name(name)?.data().unwrap().to_vec();
-    Some(data)
 }
 
 /// `objcopy --dump-section` of `name` from the file at `path`.

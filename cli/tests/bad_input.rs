@@ -115,10 +115,8 @@ fn tool(cmd: &str, args: &[OsString]) {
 }
 
 fn section_bytes(elf: &[u8], name: &str) -> Vec<u8> {
-    let f = object::File::parse(elf).unwrap();
-    f.section_by_name(name).unwrap().data().unwrap().to_vec()
+    kbtf_testsupport::elf::section(elf, name).expect("the section")
 }
-
 impl Fixture {
     fn build(corpus: &corpus::Corpus) -> Fixture {
         let dir = tempfile::tempdir().unwrap();

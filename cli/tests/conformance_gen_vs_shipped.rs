@@ -14,6 +14,7 @@
 //! Needs: binutils, kmod, make.
 
 use kbtf_testsupport::corpus;
+use kbtf_testsupport::elf::section;
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -36,12 +37,6 @@ fn run(cmd: &mut Command) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn section(bytes: &[u8], name: &str) -> Option<Vec<u8>> {
-    let file = object::File::parse(bytes).unwrap();
-    let data = file.section_by_name(name)?.data().unwrap().to_vec();
-    Some(data)
 }
 
 fn digest(path: &Path) -> u64 {

@@ -15,6 +15,8 @@
 //! Needs: linux-headers-6.12.117+deb12-cloud-amd64, make, gcc, dwarves (pahole), bpftool.
 
 use std::collections::HashMap;
+
+use kbtf_testsupport::elf::file_section;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -284,20 +286,13 @@ fn kfunc_flags_survive_reruns_and_reencoding() {
     );
 }
 
-fn section(ko: &Path, name: &str) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(ko).unwrap();
-    let file = object::File::parse(&*bytes).unwrap();
-    let data = file.section_by_name(name)?.data().unwrap().to_vec();
-    Some(data)
-}
-
 /// `.BTF` and `.BTF_ids` of `ko` are those of `reference`.
 fn same_sections(ko: &Path, reference: &Path, what: &str) {
     for name in [".BTF", ".BTF_ids"] {
-        let got = section(ko, name);
+        let got = file_section(ko, name);
         assert!(got.is_some(), "{what}: no {name}");
         assert!(
-            got == section(reference, name),
+            got == file_section(reference, name),
             "{what}: {name} differs from Debian's pahole + resolve_btfids"
         );
     }
@@ -362,7 +357,7 @@ fn kbtf_in_kbuild_matches_debian_tools() {
         &tmp.path().join("linked"),
         &[var("PAHOLE", truth), var("RESOLVE_BTFIDS", truth)],
     );
-    assert!(section(&linked, ".BTF").is_none());
+    assert!(file_section(&linked, ".BTF").is_none());
     let fresh = tmp.path().join("fresh.ko");
     std::fs::copy(&linked, &fresh).unwrap();
     gen(&vmlinux, &linked);
