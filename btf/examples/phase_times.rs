@@ -28,6 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &mut btf,
         &DedupOptions {
             rebuild_strings: false,
+            libbpf_1_7: false,
         },
     )?;
     let t_dedup = t.elapsed();

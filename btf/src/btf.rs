@@ -29,6 +29,8 @@ pub struct Btf {
     /// The file this BTF was read from, to name it in errors about split
     /// BTF over it.
     pub(crate) source: Option<Arc<std::path::Path>>,
+    /// [`Btf::pointer_size`], found once; reset when a type is added.
+    pub(crate) ptr_size: std::sync::OnceLock<u32>,
 }
 
 impl Btf {
@@ -46,6 +48,7 @@ impl Btf {
             offsets: Vec::new(),
             strings: StringTable::new_base(),
             source: None,
+            ptr_size: std::sync::OnceLock::new(),
         }
     }
 
@@ -66,6 +69,7 @@ impl Btf {
         self.source.as_deref()
     }
 
+    /// The base of a split BTF.
     pub fn base(&self) -> Option<&Arc<Btf>> {
         self.base.as_ref()
     }
@@ -75,6 +79,7 @@ impl Btf {
         self.endian
     }
 
+    /// Sets the byte order the BTF is written in.
     pub fn set_endian(&mut self, endian: Endian) {
         self.endian = endian;
     }
@@ -117,6 +122,7 @@ impl Btf {
         self.start_str_off + self.strings.len()
     }
 
+    /// This BTF's own strings (a split BTF's, without the base's).
     pub fn own_strings(&self) -> &StringTable {
         &self.strings
     }
@@ -204,6 +210,7 @@ impl Btf {
         }
         self.offsets.push(self.words.len() as u32);
         self.words.extend_from_slice(words);
+        self.ptr_size = std::sync::OnceLock::new();
         Ok(id)
     }
 
@@ -222,14 +229,25 @@ impl Btf {
     }
 
     /// The words of one of this BTF's own records, to rewrite in place.
-    pub fn record_mut(&mut self, id: TypeId) -> Option<&mut [u32]> {
+    ///
+    /// The record keeps its length: an `info` word changed to one that
+    /// needs more or fewer words (another kind, another vlen) is put back
+    /// when the guard is dropped, and [`RecordMut::set_info`] refuses it,
+    /// so no view can read past a record.
+    pub fn record_mut(&mut self, id: TypeId) -> Option<RecordMut<'_>> {
         let i = id.0.checked_sub(self.start_id)? as usize;
         let start = *self.offsets.get(i)? as usize;
         let end = self
             .offsets
             .get(i + 1)
             .map_or(self.words.len(), |&e| e as usize);
-        Some(&mut self.words[start..end])
+        let words = &mut self.words[start..end];
+        Some(RecordMut {
+            id,
+            info: words[1],
+            words,
+            layout: self.layout.as_deref(),
+        })
     }
 
     /// Calls `f` on every type-id word of this BTF's own records.
@@ -276,5 +294,87 @@ impl Btf {
 impl Default for Btf {
     fn default() -> Btf {
         Btf::new()
+    }
+}
+
+/// One record of a [`Btf`], writable in place without changing its length
+/// (see [`Btf::record_mut`]). Dereferences to the record's words.
+pub struct RecordMut<'a> {
+    id: TypeId,
+    words: &'a mut [u32],
+    /// The info word the record's length follows from.
+    info: u32,
+    layout: Option<&'a [KindLayout]>,
+}
+
+impl RecordMut<'_> {
+    /// Sets the info word, if the record keeps its length with it.
+    pub fn set_info(&mut self, info: Info) -> Result<()> {
+        if record::record_words(info, self.layout) != Some(self.words.len()) {
+            return Err(Error::Invalid {
+                id: self.id,
+                what: format!(
+                    "a {} record with vlen {} does not fit the {} words of the record",
+                    info.kind().name(),
+                    info.vlen(),
+                    self.words.len()
+                ),
+            });
+        }
+        self.words[1] = info.0;
+        self.info = info.0;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for RecordMut<'_> {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        self.words
+    }
+}
+
+impl std::ops::DerefMut for RecordMut<'_> {
+    fn deref_mut(&mut self) -> &mut [u32] {
+        self.words
+    }
+}
+
+impl Drop for RecordMut<'_> {
+    fn drop(&mut self) {
+        let info = Info(self.words[1]);
+        if info.0 != self.info && record::record_words(info, self.layout) != Some(self.words.len())
+        {
+            self.words[1] = self.info;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Btf, Info, Kind};
+
+    /// Turning a PTR (3 words) into an ARRAY (6) through `record_mut` once
+    /// made the next read index past the record.
+    #[test]
+    fn a_record_cannot_be_made_longer_than_it_is() {
+        let mut btf = Btf::new();
+        let int = btf.add_int("int", 4, 0).unwrap();
+        let ptr = btf.add_ptr(int).unwrap();
+        {
+            let mut r = btf.record_mut(ptr).unwrap();
+            r[1] = Info::new(Kind::Array, false, 0).0;
+        }
+        assert_eq!(
+            btf.get(ptr).unwrap().kind(),
+            Kind::Ptr,
+            "the change was undone"
+        );
+        let mut r = btf.record_mut(ptr).unwrap();
+        assert!(r.set_info(Info::new(Kind::Array, false, 0)).is_err());
+        r.set_info(Info::new(Kind::Const, false, 0)).unwrap();
+        drop(r);
+        assert_eq!(btf.get(ptr).unwrap().kind(), Kind::Const);
+        assert!(btf.get(ptr).unwrap().array().is_none());
     }
 }

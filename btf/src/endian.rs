@@ -4,17 +4,21 @@
 /// The byte order a blob was read in, or is to be written in.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Endian {
+    /// Little-endian.
     Little,
+    /// Big-endian.
     Big,
 }
 
 impl Endian {
+    /// The byte order of the machine kbtf runs on.
     pub const NATIVE: Endian = if cfg!(target_endian = "little") {
         Endian::Little
     } else {
         Endian::Big
     };
 
+    /// The opposite byte order.
     pub fn other(self) -> Endian {
         match self {
             Endian::Little => Endian::Big,
@@ -22,6 +26,7 @@ impl Endian {
         }
     }
 
+    /// Reads a `u16` in this order.
     pub fn read_u16(self, b: [u8; 2]) -> u16 {
         match self {
             Endian::Little => u16::from_le_bytes(b),
@@ -29,6 +34,7 @@ impl Endian {
         }
     }
 
+    /// Reads a `u32` in this order.
     pub fn read_u32(self, b: [u8; 4]) -> u32 {
         match self {
             Endian::Little => u32::from_le_bytes(b),
@@ -36,6 +42,7 @@ impl Endian {
         }
     }
 
+    /// `v` as bytes in this order.
     pub fn u16_bytes(self, v: u16) -> [u8; 2] {
         match self {
             Endian::Little => v.to_le_bytes(),
@@ -43,6 +50,7 @@ impl Endian {
         }
     }
 
+    /// `v` as bytes in this order.
     pub fn u32_bytes(self, v: u32) -> [u8; 4] {
         match self {
             Endian::Little => v.to_le_bytes(),

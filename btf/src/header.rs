@@ -2,7 +2,9 @@
 
 use crate::{Endian, Error, Result};
 
+/// The magic number a BTF blob starts with.
 pub const MAGIC: u16 = 0xeb9f;
+/// The BTF version kbtf reads and writes.
 pub const VERSION: u8 = 1;
 /// Header length without the kind-layout fields.
 pub const HDR_LEN_BASIC: u32 = 24;
@@ -12,11 +14,17 @@ pub const HDR_LEN_LAYOUT: u32 = 32;
 /// A parsed header. Section offsets count from the end of the header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// The byte order.
     pub endian: Endian,
+    /// The header's length (`hdr_len`).
     pub hdr_len: u32,
+    /// Offset of the type section.
     pub type_off: u32,
+    /// Length of the type section.
     pub type_len: u32,
+    /// Offset of the string section.
     pub str_off: u32,
+    /// Length of the string section.
     pub str_len: u32,
     /// `(layout_off, layout_len)`, present when `hdr_len >= 32`.
     pub layout: Option<(u32, u32)>,
@@ -109,6 +117,7 @@ pub struct KindLayout {
     pub info_sz: u8,
     /// Bytes of each of the vlen trailing elements.
     pub elem_sz: u8,
+    /// Flags (none defined yet).
     pub flags: u16,
 }
 

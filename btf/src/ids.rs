@@ -12,6 +12,7 @@ pub struct TypeId(pub u32);
 pub struct StrOff(pub u32);
 
 impl TypeId {
+    /// `void`: type id 0, never a record.
     pub const VOID: TypeId = TypeId(0);
 }
 

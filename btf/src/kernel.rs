@@ -34,6 +34,7 @@ struct BtfLoadAttr {
 /// The kernel's refusal: the error number and the verifier log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelReject {
+    /// The error number `BPF_BTF_LOAD` returned.
     pub errno: i32,
     /// The verifier log (empty when the kernel wrote none, e.g. for `EPERM`
     /// or a BTF over 16 MiB).

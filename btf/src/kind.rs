@@ -6,25 +6,45 @@
 /// can still be skipped when the BTF carries a kind-layout section.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
+    /// An integer.
     Int,
+    /// A pointer.
     Ptr,
+    /// An array.
     Array,
+    /// A struct.
     Struct,
+    /// A union.
     Union,
+    /// An enum.
     Enum,
+    /// A forward declaration.
     Fwd,
+    /// A typedef.
     Typedef,
+    /// `volatile`.
     Volatile,
+    /// `const`.
     Const,
+    /// `restrict`.
     Restrict,
+    /// A function.
     Func,
+    /// A function prototype.
     FuncProto,
+    /// A variable.
     Var,
+    /// A data section.
     Datasec,
+    /// A floating-point type.
     Float,
+    /// A declaration attribute (`btf_decl_tag`).
     DeclTag,
+    /// A type attribute (`btf_type_tag`).
     TypeTag,
+    /// A 64-bit enum.
     Enum64,
+    /// A kind kbtf does not know, with its number.
     Unknown(u8),
 }
 
@@ -147,6 +167,7 @@ impl Info {
     /// may hold: the kernel reads vlen as 16 bits and rejects the rest.
     pub const MAX_KERNEL_VLEN: u32 = 0xffff;
 
+    /// An info word; vlen is cut to 24 bits (builders check the kernel's 16).
     pub fn new(kind: Kind, kind_flag: bool, vlen: u32) -> Info {
         debug_assert!(vlen <= Self::MAX_VLEN);
         Info(
@@ -157,20 +178,24 @@ impl Info {
     }
 
     #[inline]
+    /// The kind.
     pub fn kind(self) -> Kind {
         Kind::from_raw(self.raw_kind())
     }
 
     #[inline]
+    /// The kind number as stored (7 bits).
     pub fn raw_kind(self) -> u8 {
         ((self.0 >> 24) & 0x7f) as u8
     }
 
     #[inline]
+    /// The vlen bits (0-23; the kernel reads 0-15).
     pub fn vlen(self) -> u32 {
         self.0 & Self::MAX_VLEN
     }
 
+    /// Bit 31, kind_flag.
     pub fn kind_flag(self) -> bool {
         self.0 >> 31 != 0
     }

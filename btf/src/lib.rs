@@ -16,6 +16,7 @@
 mod add_btf;
 pub mod atomic;
 mod btf;
+mod build;
 pub mod check;
 pub mod dedup;
 pub mod dump;
@@ -31,6 +32,7 @@ pub mod input;
 #[cfg(target_os = "linux")]
 pub mod kernel;
 mod kind;
+pub mod lookup;
 mod read;
 pub mod record;
 pub mod signals;
@@ -38,12 +40,13 @@ mod strings;
 mod view;
 mod write;
 
-pub use btf::Btf;
+pub use btf::{Btf, RecordMut};
 pub use endian::Endian;
 pub use error::{Error, Result};
 pub use header::KindLayout;
 pub use ids::{StrOff, TypeId};
 pub use kind::{Info, Kind, MAX_KNOWN_KIND};
+pub use lookup::{FoundMember, NameIndex};
 pub use read::{MAX_NR_TYPES, MAX_TYPE_ID};
 pub use strings::StringTable;
 pub use view::{

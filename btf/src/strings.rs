@@ -62,14 +62,17 @@ impl StringTable {
         }
     }
 
+    /// The section's bytes, NULs included.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// Length in bytes.
     pub fn len(&self) -> u32 {
         self.bytes.len() as u32
     }
 
+    /// Whether there are no bytes at all.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }

@@ -11,8 +11,11 @@ pub struct TypeRef<'a> {
 
 /// `BTF_INT_*` encoding bits.
 pub mod int_encoding {
+    /// A signed integer.
     pub const SIGNED: u8 = 1;
+    /// A character type.
     pub const CHAR: u8 = 2;
+    /// A boolean.
     pub const BOOL: u8 = 4;
 }
 
@@ -21,11 +24,14 @@ pub mod int_encoding {
 pub struct IntData {
     /// `BTF_INT_*` bits (see [`int_encoding`]).
     pub encoding: u8,
+    /// `BTF_INT_OFFSET`: bits to skip (0 in any BTF a compiler made).
     pub offset: u8,
+    /// `BTF_INT_BITS`: the bits of the value.
     pub bits: u8,
 }
 
 impl IntData {
+    /// Decodes an INT's trailing word.
     pub fn from_word(w: u32) -> IntData {
         IntData {
             encoding: ((w >> 24) & 0x0f) as u8,
@@ -34,15 +40,20 @@ impl IntData {
         }
     }
 
+    /// The INT's trailing word.
     pub fn to_word(self) -> u32 {
         ((self.encoding as u32 & 0x0f) << 24) | ((self.offset as u32) << 16) | self.bits as u32
     }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// The trailing words of an ARRAY.
 pub struct ArrayData {
+    /// The element type.
     pub elem_type: TypeId,
+    /// The index type.
     pub index_type: TypeId,
+    /// The number of elements.
     pub nelems: u32,
 }
 
@@ -50,43 +61,61 @@ pub struct ArrayData {
 /// according to the parent's kind_flag.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Member {
+    /// The name's string offset.
     pub name_off: StrOff,
+    /// The type.
     pub type_id: TypeId,
+    /// The member's offset from the start of its struct or union, in bits.
     pub bit_offset: u32,
+    /// The bits of a bitfield member, 0 for others.
     pub bitfield_size: u32,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// One ENUM enumerator.
 pub struct EnumValue {
+    /// The name's string offset.
     pub name_off: StrOff,
     /// The raw 32 bits; signed or unsigned per the ENUM's kind_flag.
     pub val: u32,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// One ENUM64 enumerator.
 pub struct Enum64Value {
+    /// The name's string offset.
     pub name_off: StrOff,
+    /// The value.
     pub val: u64,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// One FUNC_PROTO parameter.
 pub struct Param {
+    /// The name's string offset.
     pub name_off: StrOff,
+    /// The type.
     pub type_id: TypeId,
 }
 
 /// One DATASEC entry (`btf_var_secinfo`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct VarSecInfo {
+    /// The type.
     pub type_id: TypeId,
+    /// Offset of the variable in the section.
     pub offset: u32,
+    /// The variable's size.
     pub size: u32,
 }
 
 /// `FUNC` linkage (the FUNC's vlen) and `VAR` linkage values.
 pub mod linkage {
+    /// Visible in its unit only.
     pub const STATIC: u32 = 0;
+    /// Defined here, visible everywhere.
     pub const GLOBAL: u32 = 1;
+    /// Defined elsewhere.
     pub const EXTERN: u32 = 2;
 }
 
@@ -97,6 +126,7 @@ impl<'a> TypeRef<'a> {
         TypeRef { id, words }
     }
 
+    /// The type's id.
     pub fn id(&self) -> TypeId {
         self.id
     }
@@ -106,22 +136,27 @@ impl<'a> TypeRef<'a> {
         self.words
     }
 
+    /// The name's string offset.
     pub fn name_off(&self) -> StrOff {
         StrOff(self.words[0])
     }
 
+    /// The record's info word.
     pub fn info(&self) -> Info {
         Info(self.words[1])
     }
 
+    /// The record's kind.
     pub fn kind(&self) -> Kind {
         self.info().kind()
     }
 
+    /// The record's vlen: its number of members, enumerators, parameters or variables (FUNC: linkage).
     pub fn vlen(&self) -> u32 {
         self.info().vlen()
     }
 
+    /// The record's kind_flag.
     pub fn kind_flag(&self) -> bool {
         self.info().kind_flag()
     }
@@ -140,6 +175,7 @@ impl<'a> TypeRef<'a> {
         &self.words[3..]
     }
 
+    /// An INT's trailing word; `None` for other kinds.
     pub fn int(&self) -> Option<IntData> {
         match self.kind() {
             Kind::Int => Some(IntData::from_word(self.words[3])),
@@ -147,6 +183,7 @@ impl<'a> TypeRef<'a> {
         }
     }
 
+    /// An ARRAY's trailing words; `None` for other kinds.
     pub fn array(&self) -> Option<ArrayData> {
         match self.kind() {
             Kind::Array => Some(ArrayData {

@@ -179,6 +179,36 @@ fn vmlinux_with_copies_of_itself() {
     check(oracle, "vmlinux odd/even + vmlinux", &shuffled, None);
 }
 
+/// `DedupStats::id_map` of a split copy of the vmlinux over itself: every
+/// type but VAR and DATASEC (never deduplicated) goes to the base type it
+/// copies; those stay, renumbered in order after the base.
+#[test]
+fn id_map_of_a_split_copy_points_into_the_base() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let (vmlinux, _) = vmlinux(&corpus);
+    let mut split = Btf::new_split(vmlinux.clone());
+    split.add_btf(&vmlinux).unwrap();
+    let stats = dedup(&mut split, &DedupOptions::default()).unwrap();
+    let n = vmlinux.own_ids().len();
+    assert_eq!(stats.id_map.len(), n);
+    let mut next_kept = vmlinux.type_count();
+    for (i, &new) in stats.id_map.iter().enumerate() {
+        let original = TypeId(i as u32 + 1);
+        if matches!(
+            vmlinux.get(original).unwrap().kind(),
+            Kind::Var | Kind::Datasec
+        ) {
+            assert_eq!(new, TypeId(next_kept), "kept type {original}");
+            next_kept += 1;
+        } else {
+            assert_eq!(new, original, "copy of type {original}");
+        }
+    }
+    assert_eq!(next_kept, split.type_count());
+}
+
 #[test]
 fn split_copy_of_vmlinux_over_vmlinux() {
     let (Some(corpus), Some(oracle)) = (corpus::Corpus::find(), oracle()) else {
@@ -312,6 +342,7 @@ fn pahole_dedup_input_gives_shipped_btf() {
     let dir = scratch("pahole");
     let keep = DedupOptions {
         rebuild_strings: false,
+        libbpf_1_7: false,
     };
     let modules = corpus.modules();
     // A spread of modules, plus those the re-dedup test finds shrinking.

@@ -5,7 +5,8 @@
 //! Two inputs: a small base BTF with every kind, built here, and a real
 //! module of the corpus parsed as split BTF over the corpus vmlinux. Both are
 //! cut at every point and mutated by thousands of seeded (so reproducible)
-//! bit flips and word overwrites.
+//! bit flips and word overwrites. Every accepted mutant is also written as a
+//! C header (its own types as roots), which may fail but never panics.
 
 use kbtf_testsupport::corpus;
 mod fixtures;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 use fixtures::every_kind;
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::record::{str_off_slots, type_id_slots};
-use kbtf_btf::{Btf, Kind, StrOff, TypeId};
+use kbtf_btf::{dump, Btf, Kind, StrOff, TypeId};
 
 fn corpus_vmlinux(corpus: &corpus::Corpus) -> Arc<Btf> {
     Arc::new(Btf::from_file(corpus.vmlinux()).unwrap())
@@ -82,6 +83,33 @@ fn exercise(btf: &Btf, what: &str) {
         }
     }
     let _ = btf.find_by_name_kind(b"no such name", Kind::Struct);
+}
+
+/// A writer that fails past a few MiB: a mutated size can ask for a header
+/// of many gigabytes, which the dump writes as bpftool would.
+struct Capped(usize);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        if self.0 > 8 << 20 {
+            return Err(std::io::Error::other("capped"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The C header of a BTF's own types (and what they need), into [`Capped`];
+/// errors are fine, panics are not.
+fn c_dump(btf: &Btf) {
+    let opts = dump::COptions {
+        roots: btf.own_ids().collect(),
+    };
+    let _ = dump::write_c(btf, &opts, Capped(0));
 }
 
 /// Writes an accepted BTF and reads it back: the result must be accepted,
@@ -251,6 +279,8 @@ fn fuzz(blob: &[u8], base: Option<&Arc<Btf>>, seed: u64, rounds: usize, what: &s
         };
         accepted += 1;
         exercise(&btf, &what);
+        // The C dump takes any accepted BTF without panicking.
+        c_dump(&btf);
         let out = round_trip(&btf, base, &what);
         // The writer lays sections out as the fixture does, so an accepted
         // mutant whose header is untouched must come back byte for byte.
@@ -267,6 +297,7 @@ fn built_base_every_kind() {
     let blob = btf.to_bytes();
     let parsed = Btf::parse(&blob).unwrap();
     exercise(&parsed, "every kind");
+    c_dump(&parsed);
     assert!(round_trip(&parsed, None, "every kind") == blob);
     let kinds: std::collections::BTreeSet<u8> =
         parsed.own_types().map(|t| t.kind().raw()).collect();

@@ -18,11 +18,13 @@ pub const BTF_IDS_SECTION: &str = ".BTF_ids";
 /// Where a section's bytes are.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct SectionPlace {
+    /// The section's index.
     pub index: usize,
     /// File offset of the contents.
     pub offset: u64,
     /// `sh_addr`: 0 in a relocatable file.
     pub addr: u64,
+    /// The size in bytes.
     pub size: u64,
 }
 
@@ -31,6 +33,7 @@ pub struct SectionPlace {
 pub struct IdSymbol {
     /// Its index in `.symtab`.
     pub index: usize,
+    /// What the symbol stands for.
     pub kind: IdKind,
     /// The type, function or set name it stands for.
     pub name: Vec<u8>,
@@ -38,6 +41,7 @@ pub struct IdSymbol {
     pub value: u64,
     /// Its offset in `.BTF_ids` (`st_value - sh_addr`).
     pub offset: u64,
+    /// The size in bytes.
     pub size: u64,
 }
 
@@ -56,14 +60,19 @@ impl IdSymbol {
 /// The `.BTF_ids` section of an ELF file and its symbols.
 #[derive(Debug)]
 pub struct IdsElf<'data> {
+    /// The whole file.
     pub data: &'data [u8],
+    /// The byte order.
     pub endian: Endian,
+    /// ELFCLASS64 rather than ELFCLASS32.
     pub is_64: bool,
     /// Symbol values are addresses (vmlinux), not section offsets.
     pub is_linked: bool,
+    /// `.BTF_ids`: where its bytes are.
     pub section: SectionPlace,
     /// `.symtab`: file offset and entry size.
     pub symtab: SectionPlace,
+    /// The size of one `.symtab` entry.
     pub symtab_entsize: u64,
     /// The `__BTF_ID__` symbols defined in `.BTF_ids`, in symbol table order.
     pub symbols: Vec<IdSymbol>,

@@ -35,9 +35,9 @@
 
 use std::borrow::Cow;
 
-use kbtf_btf::dedup::{dedup_owned, BaseCandidates, DedupOptions};
+use kbtf_btf::dedup::{dedup_owned, BaseCandidates};
 use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
-use kbtf_btf::encode::{encode_elf, encode_mapped, EncodeOptions};
+use kbtf_btf::encode::{dedup_options, encode_elf, encode_mapped, EncodeOptions};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 
@@ -87,7 +87,9 @@ pub struct VmlinuxOutput {
     pub btf_ids: Option<Vec<u8>>,
     /// `ELF.BTF_ids.moves` for `resolve_btfids --patch_btfids`, when member symbols move.
     pub moves: Option<String>,
+    /// Upstream's warnings (unresolved symbols, several ids).
     pub warnings: Vec<String>,
+    /// What kbtf did that upstream would not say (recoveries, repairs).
     pub notes: Vec<String>,
 }
 
@@ -106,22 +108,22 @@ pub fn encode(elf: &[u8], base: Option<&BaseCandidates>, opts: &EncodeOptions) -
     dedup_encoded(
         || encode_elf(elf, base.map(|b| b.btf().clone()), opts),
         base,
+        opts,
     )
 }
 
 /// [`encode`] on a file's bytes (see [`encode_mapped`]).
 fn encode_file_bytes(elf: &FileBytes, opts: &EncodeOptions) -> Result<Btf> {
-    dedup_encoded(|| encode_mapped(elf, None, opts), None)
+    dedup_encoded(|| encode_mapped(elf, None, opts), None, opts)
 }
 
 fn dedup_encoded(
     encode: impl FnOnce() -> kbtf_btf::Result<Btf>,
     base: Option<&BaseCandidates>,
+    opts: &EncodeOptions,
 ) -> Result<Btf> {
     // pahole's strings were interned as it built the types: libbpf keeps them.
-    let keep_strings = DedupOptions {
-        rebuild_strings: false,
-    };
+    let keep_strings = dedup_options(opts);
     encode()
         .and_then(|btf| dedup_owned(btf, &keep_strings, base))
         .map_err(|e| step("encoding BTF")(e.into()))

@@ -15,7 +15,9 @@ use crate::{Error, Result};
 pub struct Set {
     /// Index of its symbol in [`IdsElf::symbols`].
     pub symbol: usize,
+    /// Set or set8.
     pub kind: IdKind,
+    /// The set's name.
     pub name: String,
     /// Section offset of the header.
     pub offset: u64,
@@ -27,6 +29,7 @@ pub struct Set {
 }
 
 impl Set {
+    /// Whether it is a set8 (id and flags per entry).
     pub fn is_set8(&self) -> bool {
         self.kind == IdKind::Set8
     }

@@ -6,7 +6,7 @@
 //! symbol's name into its slot and sorts the sets. Upstream's tool leaves
 //! the symbols of a sorted set pointing at their old slots, so running it
 //! again pairs ids with other functions' kfunc flags. kbtf moves each member
-//! symbol with its entry ([`patch`]) and repairs files upstream left stale
+//! symbol with its entry ([`resolve()`]) and repairs files upstream left stale
 //! ([`recover`](crate#recovery)).
 //!
 //! ```no_run

@@ -10,7 +10,9 @@ use crate::Result;
 pub struct IdEntry {
     /// Index in [`IdsElf::symbols`].
     pub symbol: usize,
+    /// What the symbol stands for.
     pub kind: IdKind,
+    /// The name it stands for.
     pub name: String,
     /// The set it is a member of.
     pub set: Option<String>,

@@ -15,9 +15,11 @@ use crate::{Error, Result};
 pub struct SymbolMove {
     /// Index in `.symtab`.
     pub index: usize,
+    /// The symbol's name.
     pub name: String,
     /// Old and new `st_value`.
     pub from: u64,
+    /// The new value.
     pub to: u64,
 }
 
@@ -26,6 +28,7 @@ pub struct SymbolMove {
 pub struct Outcome {
     /// The new contents of `.BTF_ids`, in the file's byte order.
     pub section: Vec<u8>,
+    /// Symbols whose values change.
     pub moves: Vec<SymbolMove>,
     /// Upstream's warnings: unresolved symbols, multiple ids.
     pub warnings: Vec<String>,

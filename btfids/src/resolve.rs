@@ -17,6 +17,7 @@ use crate::symbol::IdKind;
 pub struct Resolved {
     /// Parallel to the symbols resolved.
     pub ids: Vec<u32>,
+    /// Upstream's warnings (unresolved symbols, several ids).
     pub warnings: Vec<String>,
 }
 

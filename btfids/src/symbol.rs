@@ -14,9 +14,13 @@ pub const BTF_ID_PREFIX: &str = "__BTF_ID__";
 /// What a `__BTF_ID__` symbol stands for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IdKind {
+    /// A struct.
     Struct,
+    /// A union.
     Union,
+    /// A typedef.
     Typedef,
+    /// A function.
     Func,
     /// `struct btf_id_set { u32 cnt; u32 ids[]; }`
     Set,
@@ -36,10 +40,12 @@ impl IdKind {
         }
     }
 
+    /// Whether the symbol is a set or set8 rather than one id.
     pub fn is_set(self) -> bool {
         matches!(self, IdKind::Set | IdKind::Set8)
     }
 
+    /// The kind as it appears in symbol names (`struct`, `func`, `set8`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             IdKind::Struct => "struct",

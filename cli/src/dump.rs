@@ -1,10 +1,10 @@
-//! `kbtf dump [--base FILE] [--format raw|json] FILE`: the output of
-//! `bpftool [-B BASE] [-j] btf dump file FILE`.
+//! `kbtf dump [--base FILE] [--format raw|json|c] [--root ID]... FILE`: the
+//! output of `bpftool [-B BASE] [-j] btf dump file FILE [format c]`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kbtf_btf::{dump, Btf};
+use kbtf_btf::{dump, Btf, TypeId};
 
 use crate::Error;
 
@@ -19,6 +19,9 @@ pub struct Args {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Raw)]
     format: Format,
+    /// With --format c: dump only this type and what it needs (repeatable, in order)
+    #[arg(long = "root", value_name = "ID")]
+    roots: Vec<u32>,
     /// A raw BTF blob or an ELF file with a .BTF section
     file: PathBuf,
 }
@@ -29,6 +32,8 @@ enum Format {
     Raw,
     /// bpftool's -j output
     Json,
+    /// bpftool's `format c`: a C header (vmlinux.h)
+    C,
 }
 
 pub fn run(args: Args) -> Result<(), Error> {
@@ -37,11 +42,21 @@ pub fn run(args: Args) -> Result<(), Error> {
         None => None,
     };
     let btf = Btf::from_file_split(&args.file, base)?;
+    let out = std::io::stdout().lock();
     let format = match args.format {
         Format::Raw => dump::Format::Raw,
         Format::Json => dump::Format::Json,
+        Format::C => {
+            let opts = dump::COptions {
+                roots: args.roots.iter().map(|&id| TypeId(id)).collect(),
+            };
+            return dump::write_c(&btf, &opts, out).map_err(|e| c_error(&args.file, e));
+        }
     };
-    dump::write(&btf, format, std::io::stdout().lock()).map_err(Error::stdout)
+    if !args.roots.is_empty() {
+        return Err(Error::Usage("--root needs --format c".into()));
+    }
+    dump::write(&btf, format, out).map_err(Error::stdout)
 }
 
 /// `--base`, or for a module's BTF under /sys/kernel/btf the running
@@ -53,4 +68,14 @@ fn base_path(args: &Args) -> Option<&Path> {
     let sysfs = Path::new(SYSFS_VMLINUX);
     let in_sysfs = sysfs.parent().is_some_and(|dir| args.file.starts_with(dir));
     (in_sysfs && args.file != sysfs).then_some(sysfs)
+}
+
+/// A C dump stops on BTF it cannot write (named after the file) or on a
+/// failed write (named after stdout).
+fn c_error(file: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        Error::Other(format!("{}: {e}", file.display()))
+    } else {
+        Error::stdout(e)
+    }
 }

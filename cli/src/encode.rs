@@ -31,8 +31,8 @@ pub struct Args {
     /// Encode no per-CPU variables (VAR and DATASEC)
     #[arg(long)]
     skip_vars: bool,
-    /// Reproduce this pahole version with the flags Linux 6.12 passes it
-    /// (1.24 or 1.30) [default: $KBTF_PAHOLE_VERSION, else 1.24]
+    /// Reproduce this pahole version with the flags Linux passes it (1.24
+    /// and 1.30: 6.x; 1.32: 7.2) [default: $KBTF_PAHOLE_VERSION, else 1.24]
     #[arg(long, value_name = "VERSION")]
     pahole: Option<String>,
 }

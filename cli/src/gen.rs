@@ -109,6 +109,14 @@ fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
         }
         Err(_) => EncodeOptions::kernel_for(crate::pahole::version_from_env()?),
     };
+    if encode.version >= kbtf_btf::encode::PaholeVersion::V1_32 {
+        // pahole 1.32 goes with Linux 7.2's gen-btf.sh, whose resolve_btfids
+        // --btf rewrites the BTF (kfunc _impl prototypes, types sorted by
+        // name) before embedding it: not what gen does yet.
+        return Err(Error::Usage(
+            "gen does not do Linux 7.2's gen-btf.sh (resolve_btfids --btf: btf2btf, types sorted) yet; pahole 1.32's encoding is there as `kbtf pahole` / `kbtf encode --pahole 1.32`".into(),
+        ));
+    }
     let mut fatal_warnings = args.fatal_warnings;
     if let Ok(flags) = std::env::var("RESOLVE_BTFIDS_FLAGS") {
         let argv = flags.split_whitespace().chain(std::iter::once("ELF"));
@@ -156,7 +164,7 @@ fn module(
     opts: &GenOptions,
     verbose: bool,
 ) -> Result<(), Error> {
-    let bytes = std::fs::read(path).map_err(|e| in_file(e.into(), path))?;
+    let bytes = kbtf_btf::input::read_file(path).map_err(|e| in_file(e.into(), path))?;
     let out = gen_module(&bytes, base, opts).map_err(|e| in_file(e, path))?;
     print_messages(path, &out.warnings, &out.notes, verbose);
     if out.changed {

@@ -3,7 +3,7 @@
 //! [--btf_base vmlinux] FILE`), run by kbtf's encoder and dedup.
 //!
 //! Which pahole is emulated comes from `KBTF_PAHOLE_VERSION` (1.24, the
-//! default, or 1.30; 1.32 is refused until implemented): `--version`
+//! default, 1.30 or 1.32): `--version`
 //! answers that version and kbuild picks its flags, and the command line is
 //! parsed as that version parses it. As 1.24, options of later versions
 //! that change the encoding are refused by name rather than ignored; as
@@ -28,14 +28,9 @@ pub fn parse_version(s: &str) -> Result<PaholeVersion, Error> {
     if let Some(v) = PaholeVersion::parse(s) {
         return Ok(v);
     }
-    match s.trim().trim_start_matches('v') {
-        "1.32" | "132" => Err(Error::Usage(
-            "pahole 1.32's encoding (nested arrays, attributes, gen-btf.sh) is not implemented yet; use 1.24 or 1.30".into(),
-        )),
-        _ => Err(Error::Usage(format!(
-            "unknown pahole version {s:?} (kbtf emulates 1.24 and 1.30)"
-        ))),
-    }
+    Err(Error::Usage(format!(
+        "unknown pahole version {s:?} (kbtf emulates 1.24, 1.30 and 1.32)"
+    )))
 }
 
 /// The version `KBTF_PAHOLE_VERSION` asks for, else the default.
@@ -214,6 +209,7 @@ fn btf_features_130(
         opts.optimized_func = false;
         opts.consistent_func = false;
         opts.decl_tag_kfuncs = false;
+        opts.attributes = false;
     }
     let defaults = |opts: &mut EncodeOptions| {
         opts.force = true;
@@ -249,9 +245,17 @@ fn btf_features_130(
             "consistent_func" => opts.consistent_func = true,
             "decl_tag_kfuncs" => opts.decl_tag_kfuncs = true,
             "default" => defaults(opts),
-            // Parsed and without effect in 1.30; `attributes` needs a libbpf
-            // function 1.5.0 (trixie's) lacks, so that pahole leaves it off.
-            "reproducible_build" | "attributes" => {}
+            // `attributes` needs a libbpf function 1.5.0 (trixie's) lacks,
+            // so 1.30 leaves it off; sid's 1.32 (libbpf 1.7.0) has it.
+            "attributes" => opts.attributes = opts.version >= PaholeVersion::V1_32,
+            // Parsed and without effect; `layout` (1.32) needs a libbpf
+            // function 1.7.0 lacks, so Debian's 1.32 leaves it off.
+            "reproducible_build" | "layout" => {}
+            "true_signature" if opts.version >= PaholeVersion::V1_32 => {
+                return Err(usage(format!(
+                    "BTF feature {feature:?} is not implemented by kbtf yet"
+                )))
+            }
             "distilled_base" | "global_var" => {
                 return Err(usage(format!(
                     "BTF feature {feature:?} is not implemented by kbtf yet"
@@ -356,6 +360,23 @@ mod tests {
     }
 
     #[test]
+    fn sid_kbuild_flags_parse_as_132() {
+        let a = parse_as(
+            PaholeVersion::V1_32,
+            "-J -j2 --btf_features=encode_force,var,float,enum64,decl_tag,type_tag,optimized_func,consistent_func,decl_tag_kfuncs --btf_features=attributes --btf_features=layout -j2 --btf_features=+reproducible_build --lang_exclude=rust --btf_encode_detached=v.BTF.1 vmlinux"
+                .split_whitespace()
+                .map(OsString::from),
+        )
+        .unwrap();
+        let k = EncodeOptions::kernel_for(PaholeVersion::V1_32);
+        assert!(a.opts.attributes);
+        assert_eq!(format!("{:?}", a.opts), format!("{k:?}"));
+        // 1.30 parses `attributes` and leaves it off.
+        let a = parse_130("-J --btf_features=+attributes x").unwrap();
+        assert!(!a.opts.attributes);
+    }
+
+    #[test]
     fn features_130_add_up_and_ignore_unknown_names() {
         let a = parse_130("-J --btf_features=var --btf_features=float,no_such_thing x").unwrap();
         assert!(!a.opts.skip_vars && a.opts.gen_floats && a.opts.skip_decl_tags);
@@ -379,10 +400,7 @@ mod tests {
     fn versions_parse() {
         assert_eq!(parse_version("1.30").unwrap(), PaholeVersion::V1_30);
         assert_eq!(parse_version("v1.24").unwrap(), PaholeVersion::V1_24);
-        assert!(parse_version("1.32")
-            .unwrap_err()
-            .to_string()
-            .contains("not implemented"));
+        assert_eq!(parse_version("1.32").unwrap(), PaholeVersion::V1_32);
         assert!(parse_version("2.0").is_err());
     }
 

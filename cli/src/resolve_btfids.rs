@@ -210,7 +210,8 @@ fn suffixed(elf: &Path, suffix: &str) -> PathBuf {
 /// Runs resolve_btfids with parsed options.
 pub fn run(o: &Options) -> Result<(), Error> {
     if let Some(blob_path) = &o.patch_btfids {
-        let blob = std::fs::read(blob_path).map_err(|e| IdsError::from(e).in_file(blob_path))?;
+        let blob = kbtf_btf::input::read_file(blob_path)
+            .map_err(|e| IdsError::from(e).in_file(blob_path))?;
         let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
         let mut out = patch_section(&data, &blob).map_err(|e| e.in_file(&o.elf))?;
         // Symbol moves kbtf's --btf run left beside the blob.

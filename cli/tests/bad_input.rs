@@ -1061,7 +1061,7 @@ fn hostile_file_cases(c: &mut Vec<Case>) {
     const CHAR_DEV: &str = "is a character device, not a regular file";
     /// The arguments of a case, given the fixture, its directory and the device.
     type WithDevice = fn(&Fixture, &Path, &Path) -> Vec<OsString>;
-    let zero_cases: [(&str, WithDevice); 8] = [
+    let zero_cases: [(&str, WithDevice); 9] = [
         ("dump", |_, _, z| os(&[&"dump", &z])),
         ("check", |_, _, z| os(&[&"check", &z])),
         ("encode", |_, _, z| os(&[&"encode", &z])),
@@ -1074,6 +1074,9 @@ fn hostile_file_cases(c: &mut Vec<Case>) {
         }),
         ("gen --btf_base", |fx, d, z| {
             os(&[&"gen", &"--btf_base", &z, &copy(d, "crc7.ko", &fx.ko)])
+        }),
+        ("gen, as the module", |fx, _, z| {
+            os(&[&"gen", &"--btf_base", &fx.vmlinux, &z])
         }),
         ("pahole --btf_base", |fx, d, z| {
             os(&[

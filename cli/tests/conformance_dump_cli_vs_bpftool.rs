@@ -145,3 +145,72 @@ fn a_closed_pipe_is_quiet() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn c_header_of_a_module_matches_bpftool() {
+    let Some(corpus) = corpus::Corpus::find() else {
+        return;
+    };
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let vmlinux = corpus.vmlinux();
+    let module = corpus.module("nf_conntrack.ko");
+    let want = bpftool.dump_c(Some(&vmlinux), &module).unwrap();
+    let got = kbtf_dump(&[
+        "--format".as_ref(),
+        "c".as_ref(),
+        "-B".as_ref(),
+        vmlinux.as_os_str(),
+        module.as_os_str(),
+    ]);
+    assert!(got == want, "kbtf's C header of nf_conntrack.ko differs");
+}
+
+#[test]
+fn c_roots_dump_only_what_they_need() {
+    let mut btf = Btf::new();
+    let int = btf.add_str(b"int").unwrap();
+    btf.add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020])
+        .unwrap();
+    let (a, b) = (btf.add_str(b"a").unwrap(), btf.add_str(b"b").unwrap());
+    let s = btf.add_str(b"wanted").unwrap();
+    btf.add_type(s, Info::new(Kind::Struct, false, 1), 4, &[a.0, 1, 0])
+        .unwrap();
+    let s = btf.add_str(b"other").unwrap();
+    btf.add_type(s, Info::new(Kind::Struct, false, 1), 4, &[b.0, 1, 0])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("two.btf");
+    std::fs::write(&file, btf.to_bytes()).unwrap();
+    let f = file.as_os_str();
+    let got = kbtf_dump(&[
+        "--format".as_ref(),
+        "c".as_ref(),
+        "--root".as_ref(),
+        "2".as_ref(),
+        f,
+    ]);
+    let got = String::from_utf8(got).unwrap();
+    assert!(got.contains("struct wanted {\n\tint a;\n};\n\n"), "{got}");
+    assert!(!got.contains("other"), "{got}");
+    assert!(got.ends_with("#endif /* __VMLINUX_H__ */\n"), "{got}");
+
+    // --root is for C output only; a root past the end is an error naming the file.
+    let out = kbtf(&["dump".as_ref(), "--root".as_ref(), "2".as_ref(), f]);
+    assert!(!out.status.success());
+    let out = kbtf(&[
+        "dump".as_ref(),
+        "--format".as_ref(),
+        "c".as_ref(),
+        "--root".as_ref(),
+        "9".as_ref(),
+        f,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("kbtf: {}: ", file.display())),
+        "{stderr}"
+    );
+}

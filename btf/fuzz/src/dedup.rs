@@ -18,7 +18,16 @@ pub fn check(g: &Generated) {
         .unwrap_or_else(|e| panic!("the generator made BTF the parser rejects: {e}"));
     check_parsed(&parsed);
     for rebuild_strings in [true, false] {
-        check_one(&parsed, &blob, &DedupOptions { rebuild_strings });
+        for libbpf_1_7 in [false, true] {
+            check_one(
+                &parsed,
+                &blob,
+                &DedupOptions {
+                    rebuild_strings,
+                    libbpf_1_7,
+                },
+            );
+        }
     }
 }
 

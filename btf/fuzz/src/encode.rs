@@ -31,6 +31,7 @@ pub fn check(data: &[u8]) {
         check_roundtrip(&btf);
         let keep_strings = DedupOptions {
             rebuild_strings: false,
+            libbpf_1_7: false,
         };
         match dedup(&mut btf, &keep_strings) {
             Ok(_) => {

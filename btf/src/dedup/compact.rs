@@ -57,3 +57,10 @@ pub(super) fn compact_and_remap(d: &mut Dedup, btf: &Btf) -> Result<(Vec<u32>, V
     }
     Ok((words, offsets))
 }
+
+/// Old own id to new id, once [`compact_and_remap`] made the new ids.
+pub(super) fn id_map(d: &Dedup, btf: &Btf) -> Vec<TypeId> {
+    (0..btf.own_ids().len() as u32)
+        .map(|i| TypeId(d.hypot[d.resolve(d.start_id + i) as usize]))
+        .collect()
+}

@@ -64,6 +64,9 @@ impl Dedup {
         let canon_id = self.resolve_fwd(btf, canon_id);
         let hypot = self.hypot[canon_id as usize];
         if hypot <= MAX_NR_TYPES {
+            if self.libbpf_1_7 {
+                return Ok(hypot == cand_id || identical_types(btf, hypot, cand_id, 16));
+            }
             return Ok(hypot == cand_id
                 || identical_arrays(btf, hypot, cand_id)
                 || identical_structs(btf, hypot, cand_id));
@@ -215,6 +218,68 @@ fn identical_structs(btf: &Btf, id1: u32, id2: u32) -> bool {
         }
     }
     true
+}
+
+/// libbpf 1.7's `btf_dedup_identical_types`: two types equal down to
+/// `depth` levels of referenced ids. Modifiers, pointers, typedefs, funcs
+/// and type tags are followed without using up depth; arrays compare only
+/// their shape (libbpf reads both arrays' ids from the first one);
+/// structs, unions and prototypes compare their member, return and
+/// parameter types where the ids differ.
+fn identical_types(btf: &Btf, id1: u32, id2: u32, depth: i32) -> bool {
+    let (mut id1, mut id2) = (id1, id2);
+    // libbpf loops through modifier chains without a bound; valid BTF has
+    // no modifier-only cycles, and this bound keeps bad input from hanging.
+    for _ in 0..=btf.type_count() {
+        if depth <= 0 {
+            return false;
+        }
+        // Void is kind 0 in libbpf: equal only to void.
+        if id1 == 0 || id2 == 0 || id1 == id2 {
+            return id1 == id2;
+        }
+        let (t1, t2) = (ty(btf, id1), ty(btf, id2));
+        if t1.kind() != t2.kind() {
+            return false;
+        }
+        let (a, b) = (t1.words(), t2.words());
+        return match t1.kind() {
+            Kind::Int | Kind::Fwd | Kind::Float => equal(a, b),
+            Kind::Enum | Kind::Enum64 => compat_enum(a, b),
+            Kind::Const
+            | Kind::Volatile
+            | Kind::Restrict
+            | Kind::Ptr
+            | Kind::Typedef
+            | Kind::Func
+            | Kind::TypeTag => {
+                if a[0] != b[0] || a[1] != b[1] {
+                    return false;
+                }
+                id1 = a[2];
+                id2 = b[2];
+                continue;
+            }
+            Kind::Array => compat_array(a, b),
+            Kind::Struct | Kind::Union => {
+                shallow_equal_struct(a, b)
+                    && t1.members().zip(t2.members()).all(|(m1, m2)| {
+                        m1.type_id == m2.type_id
+                            || identical_types(btf, m1.type_id.0, m2.type_id.0, depth - 1)
+                    })
+            }
+            Kind::FuncProto => {
+                compat_fnproto(a, b)
+                    && (a[2] == b[2] || identical_types(btf, a[2], b[2], depth - 1))
+                    && a[COMMON_WORDS..]
+                        .chunks_exact(2)
+                        .zip(b[COMMON_WORDS..].chunks_exact(2))
+                        .all(|(p, q)| p[1] == q[1] || identical_types(btf, p[1], q[1], depth - 1))
+            }
+            _ => false,
+        };
+    }
+    false
 }
 
 #[cfg(test)]

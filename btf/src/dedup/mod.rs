@@ -1,6 +1,7 @@
 //! BTF deduplication, byte for byte what libbpf 1.1.2's `btf__dedup` does
 //! (the libbpf Debian's pahole 1.24 links, and so the one that made the
-//! shipped kernel and module BTF).
+//! shipped kernel and module BTF), or, with [`DedupOptions::libbpf_1_7`],
+//! libbpf 1.7.0's (Debian sid's pahole 1.32).
 //!
 //! # The problem
 //!
@@ -62,10 +63,14 @@
 //!
 //! # Which libbpf
 //!
-//! Dedup changed after libbpf 1.1; this is 1.1.2's, on purpose: TYPEDEF is a
-//! reference type (later versions moved it into the struct phase), the
-//! "identical types" forgiveness covers arrays and structs only (later also
-//! pointers and any kind, to a depth), and `resolve_fwds` is already there.
+//! Dedup changed after libbpf 1.1; by default this is 1.1.2's, on purpose:
+//! TYPEDEF is a reference type (later versions moved it into the struct
+//! phase), the "identical types" forgiveness covers arrays and structs only
+//! (later also pointers and any kind, to a depth), and `resolve_fwds` is
+//! already there. [`DedupOptions::libbpf_1_7`] gives 1.7.0's: typedefs in
+//! the struct phase (hashed by name and info, while base typedefs keep the
+//! common hash, so split typedefs never merge into the base), and
+//! `btf_dedup_identical_types` as the forgiveness.
 //!
 //! # Not idempotent on split BTF
 //!
@@ -113,25 +118,39 @@ pub struct DedupOptions {
     /// interned as it was built (like pahole's, made with `btf__add_*`):
     /// libbpf then keeps the string section as it is, unused strings included.
     pub rebuild_strings: bool,
+    /// Deduplicate as libbpf 1.7.0 does (pahole 1.32 in Debian sid)
+    /// rather than 1.1.2: TYPEDEFs join the struct phase (hashed by name
+    /// and info, checked by graph equivalence; base typedefs stay hashed the
+    /// old way, so a split typedef never finds a base one), and the
+    /// "identical types" forgiveness of the equivalence check covers every
+    /// kind to a depth of 16.
+    pub libbpf_1_7: bool,
 }
 
 impl Default for DedupOptions {
     fn default() -> DedupOptions {
         DedupOptions {
             rebuild_strings: true,
+            libbpf_1_7: false,
         }
     }
 }
 
 /// What a dedup did, for reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DedupStats {
     /// Own types before and after.
     pub types_before: u32,
+    /// Own types after.
     pub types_after: u32,
     /// Own string section bytes before and after.
     pub strings_before: u32,
+    /// Own string section bytes after.
     pub strings_after: u32,
+    /// The new id of each own type, indexed by old id minus the first own
+    /// id: the type itself, moved up, or the one it was merged into (which
+    /// may be in the base).
+    pub id_map: Vec<TypeId>,
 }
 
 /// Deduplicates `btf` in place: its own types (a split BTF's base is read,
@@ -140,7 +159,7 @@ pub struct DedupStats {
 /// On error the BTF is left as it was.
 ///
 /// ```
-/// use kbtf_btf::{Btf, Info, Kind};
+/// use kbtf_btf::{Btf, Info, Kind, TypeId};
 /// use kbtf_btf::dedup::{dedup, DedupOptions};
 ///
 /// let mut btf = Btf::new();
@@ -151,11 +170,13 @@ pub struct DedupStats {
 /// }
 /// let stats = dedup(&mut btf, &DedupOptions::default()).unwrap();
 /// assert_eq!((stats.types_before, stats.types_after), (4, 2));
+/// // Each copy of `int` and of `int *` went to the first one.
+/// assert_eq!(stats.id_map, [TypeId(1), TypeId(2), TypeId(1), TypeId(2)]);
 /// ```
 pub fn dedup(btf: &mut Btf, opts: &DedupOptions) -> Result<DedupStats> {
     // Phases 1 and 5 rewrite records in place; this undoes them on error.
     let saved_words = btf.words.clone();
-    dedup_in_place(btf, opts, None).inspect_err(|_| btf.words = saved_words)
+    dedup_in_place(btf, opts, None, true).inspect_err(|_| btf.words = saved_words)
 }
 
 /// [`dedup`] for a BTF the caller gives up: no copy of its records is kept
@@ -183,7 +204,7 @@ pub fn dedup_owned(
     opts: &DedupOptions,
     base: Option<&BaseCandidates>,
 ) -> Result<Btf> {
-    dedup_in_place(&mut btf, opts, base)?;
+    dedup_in_place(&mut btf, opts, base, false)?;
     Ok(btf)
 }
 
@@ -196,6 +217,7 @@ pub struct BaseCandidates {
 }
 
 impl BaseCandidates {
+    /// Hashes every type of `base` as a dedup candidate.
     pub fn new(base: Arc<Btf>) -> BaseCandidates {
         let mut table = CandidateTable::default();
         prep::hash_types(&mut table, &base, base.type_count());
@@ -208,10 +230,13 @@ impl BaseCandidates {
     }
 }
 
+/// `want_map`: fill [`DedupStats::id_map`] (a vmlinux's pre-dedup ids need
+/// 17 MB for it, which encoders have no use for).
 fn dedup_in_place(
     btf: &mut Btf,
     opts: &DedupOptions,
     base: Option<&BaseCandidates>,
+    want_map: bool,
 ) -> Result<DedupStats> {
     check_input(btf)?;
     let types_before = btf.own_ids().len() as u32;
@@ -222,7 +247,7 @@ fn dedup_in_place(
             .as_ref()
             .is_some_and(|own| Arc::ptr_eq(own, &b.base))
     });
-    let (words, offsets, strings) = run_phases(btf, opts, base)?;
+    let (words, offsets, strings, id_map) = run_phases(btf, opts, base, want_map)?;
     btf.words = words;
     btf.offsets = offsets;
     if let Some(strings) = strings {
@@ -233,14 +258,21 @@ fn dedup_in_place(
         types_after: btf.own_ids().len() as u32,
         strings_before,
         strings_after: btf.strings.len(),
+        id_map,
     })
 }
 
-/// New records, record offsets and (when rebuilt) strings.
-type Output = (Vec<u32>, Vec<u32>, Option<StringTable>);
+/// New records, record offsets, (when rebuilt) strings, and old id to new.
+type Output = (Vec<u32>, Vec<u32>, Option<StringTable>, Vec<TypeId>);
 
-fn run_phases(btf: &mut Btf, opts: &DedupOptions, base: Option<&BaseCandidates>) -> Result<Output> {
+fn run_phases(
+    btf: &mut Btf,
+    opts: &DedupOptions,
+    base: Option<&BaseCandidates>,
+    want_map: bool,
+) -> Result<Output> {
     let mut d = Dedup::new(btf);
+    d.libbpf_1_7 = opts.libbpf_1_7;
     match base {
         Some(base) => prep::take_base(&mut d, &base.table),
         None => prep::hash_base(&mut d, btf),
@@ -255,7 +287,12 @@ fn run_phases(btf: &mut Btf, opts: &DedupOptions, base: Option<&BaseCandidates>)
     fwds::resolve_fwds(&mut d, btf);
     refs::dedup_ref_types(&mut d, btf)?;
     let (words, offsets) = compact::compact_and_remap(&mut d, btf)?;
-    Ok((words, offsets, strings))
+    let id_map = if want_map {
+        compact::id_map(&d, btf)
+    } else {
+        Vec::new()
+    };
+    Ok((words, offsets, strings, id_map))
 }
 
 /// Refuses what libbpf's dedup refuses (kinds it does not know) and what
@@ -301,6 +338,8 @@ pub(crate) struct Dedup {
     /// The check's success would need a base FWD resolved: not equivalent.
     adjust_canon: bool,
     table: CandidateTable,
+    /// [`DedupOptions::libbpf_1_7`].
+    libbpf_1_7: bool,
 }
 
 impl Dedup {
@@ -322,6 +361,7 @@ impl Dedup {
             hypot_list: Vec::new(),
             adjust_canon: false,
             table: CandidateTable::default(),
+            libbpf_1_7: false,
         }
     }
 
@@ -390,6 +430,7 @@ mod tests {
         let strings = btf.own_strings().as_bytes().to_vec();
         let keep = DedupOptions {
             rebuild_strings: false,
+            libbpf_1_7: false,
         };
         let stats = dedup(&mut btf, &keep).unwrap();
         assert_eq!(stats.types_after, 1);

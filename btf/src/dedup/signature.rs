@@ -43,6 +43,17 @@ pub(super) fn hash_struct(w: &[u32]) -> u64 {
         .fold(hash_common(w), |h, m| combine(combine(h, m[0]), m[2]))
 }
 
+/// TYPEDEF as libbpf 1.7's struct phase hashes it: name and info, not
+/// the referenced type (base typedefs stay under [`hash_common`]).
+pub(super) fn hash_typedef(w: &[u32]) -> u64 {
+    combine(combine(0, w[0]), w[1])
+}
+
+/// libbpf 1.7's `btf_equal_typedef`: name and info.
+pub(super) fn equal_typedef(a: &[u32], b: &[u32]) -> bool {
+    a[0] == b[0] && a[1] == b[1]
+}
+
 /// ARRAY: everything, element and index types included (already canonical).
 pub(super) fn hash_array(w: &[u32]) -> u64 {
     combine(combine(combine(hash_common(w), w[3]), w[4]), w[5])

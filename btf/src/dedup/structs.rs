@@ -1,4 +1,4 @@
-//! Phase 3: STRUCT and UNION.
+//! Phase 3: STRUCT and UNION (and TYPEDEF as libbpf 1.7).
 //!
 //! A struct's hash covers its name, size, member names and offsets but not
 //! member types, which are not canonical yet. Each candidate of the same
@@ -8,7 +8,7 @@
 //! merged into the canonical map ([`Dedup::merge_hypot`]), which resolves
 //! forward declarations and maps structs of the candidate graph early.
 
-use super::signature::{hash_struct, shallow_equal_struct};
+use super::signature::{equal_typedef, hash_struct, hash_typedef, shallow_equal_struct};
 use super::{ty, Dedup, UNPROCESSED};
 use crate::{Btf, Error, Kind, Result};
 
@@ -43,10 +43,15 @@ fn dedup_struct_type(d: &mut Dedup, btf: &Btf, stack: &mut Vec<(u32, u32)>, id: 
         return Ok(());
     }
     let t = ty(btf, id);
-    if !matches!(t.kind(), Kind::Struct | Kind::Union) {
+    let typedef = t.kind() == Kind::Typedef && d.libbpf_1_7;
+    if !matches!(t.kind(), Kind::Struct | Kind::Union) && !typedef {
         return Ok(());
     }
-    let hash = hash_struct(t.words());
+    let hash = if typedef {
+        hash_typedef(t.words())
+    } else {
+        hash_struct(t.words())
+    };
     let mut new_id = id;
     let mut cursor = d.table.candidates(hash);
     let mut tried = 0usize;
@@ -54,7 +59,12 @@ fn dedup_struct_type(d: &mut Dedup, btf: &Btf, stack: &mut Vec<(u32, u32)>, id: 
         cursor = next;
         // A FWD with a colliding hash would pass the check (a FWD matches a
         // struct of its name) and could close a FWD <-> struct loop.
-        if !shallow_equal_struct(t.words(), ty(btf, cand_id).words()) {
+        let shape_equal = if typedef {
+            equal_typedef(t.words(), ty(btf, cand_id).words())
+        } else {
+            shallow_equal_struct(t.words(), ty(btf, cand_id).words())
+        };
+        if !shape_equal {
             continue;
         }
         tried += 1;

@@ -1,9 +1,11 @@
 //! Human-readable dumps of BTF, in the formats of `bpftool btf dump file`.
 //!
 //! [`write_raw`] writes the text of `bpftool btf dump file FILE` (bpftool 7.1,
-//! libbpf 1.1) byte for byte, and [`write_json`] the value of
-//! `bpftool -j btf dump file FILE`. A split BTF dumps only its own types, from
-//! its base's type count on, as bpftool does.
+//! libbpf 1.1) byte for byte, [`write_json`] the value of
+//! `bpftool -j btf dump file FILE`, and [`write_c`] the C header of
+//! `bpftool btf dump file FILE format c` byte for byte. The raw and JSON
+//! dumps of a split BTF show only its own types, from its base's type count
+//! on; its C header has the base's types too, as bpftool's.
 //!
 //! Where bpftool 7.1 cannot show a BTF at all, kbtf still prints it, as follows:
 //! - A vlen above 0xffff: libbpf 1.1 reads vlen as 16 bits, so it would cut
@@ -27,6 +29,7 @@
 //! );
 //! ```
 
+mod c;
 mod json;
 mod out;
 mod raw;
@@ -35,6 +38,7 @@ use std::io;
 
 use crate::{int_encoding, linkage, Btf, Kind, StrOff};
 
+pub use c::{write_c, COptions, MAX_DEPTH};
 pub use json::write_json;
 pub use raw::write_raw;
 
@@ -46,13 +50,16 @@ pub enum Format {
     Raw,
     /// bpftool's `-j` output.
     Json,
+    /// bpftool's `format c`: a C header of every type (see [`write_c`]).
+    C,
 }
 
-/// Writes `btf` (its own types only, for split BTF) in `format`.
+/// Writes `btf` in `format` (raw and JSON: its own types only, for split BTF).
 pub fn write(btf: &Btf, format: Format, w: impl io::Write) -> io::Result<()> {
     match format {
         Format::Raw => write_raw(btf, w),
         Format::Json => write_json(btf, w),
+        Format::C => write_c(btf, &COptions::default(), w),
     }
 }
 

@@ -43,7 +43,8 @@ impl<W: Write> Out<W> {
         &mut self.buf
     }
 
-    /// Hands the buffer to the writer once it is full; call between records.
+    /// Hands the buffer to the writer once it is full; call between records
+    /// (or anywhere in a long one: the bytes are the same).
     #[inline]
     pub fn end_record(&mut self) -> io::Result<()> {
         if self.buf.len() >= CHUNK {

@@ -35,6 +35,7 @@ const PHDR_SIZE_64: usize = 56;
 pub struct ElfInfo {
     /// ELFCLASS64 rather than ELFCLASS32.
     pub is_64: bool,
+    /// The byte order.
     pub endian: Endianness,
     /// `e_machine` (`EM_X86_64`, `EM_AARCH64`, ...).
     pub machine: u16,

@@ -49,7 +49,7 @@ use crate::Result;
 /// written. Errors name the file.
 pub fn replace_sections_in_file(path: &Path, sections: &[(&str, &[u8])]) -> Result<bool> {
     let run = || -> Result<bool> {
-        let old = std::fs::read(path)?;
+        let old = crate::input::read_file(path)?;
         let new = set_sections(&old, sections)?;
         if new == old {
             return Ok(false);

@@ -125,6 +125,14 @@ pub struct Function<'a> {
     /// A parameter is in another register than the ABI's for its position
     /// and none is a struct (pahole 1.30's `unexpected_reg`).
     pub unexpected_reg: bool,
+    /// `DW_AT_low_pc`, 0 without one (pahole's `function__addr`).
+    pub addr: u64,
+    /// pahole 1.32: a parameter has no location, a location in no known
+    /// register, or only a constant value (`optimized_parms`).
+    pub optimized_parms: bool,
+    /// pahole 1.32: a parameter sits at another position than in its
+    /// abstract origin (`reordered_parm`).
+    pub reordered_parm: bool,
 }
 
 /// A `DW_TAG_variable` with a static address (`DW_OP_addr` or `DW_OP_addrx`

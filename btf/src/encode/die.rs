@@ -24,6 +24,10 @@ pub struct Die<'a> {
     pub data_bit_offset: Option<u64>,
     pub member_location: Option<u64>,
     pub const_value: u64,
+    /// `DW_AT_const_value` is present.
+    pub has_const_value: bool,
+    /// `DW_AT_low_pc` (libdw's `dwarf_lowpc`), 0 when absent.
+    pub low_pc: u64,
     pub const_string: Name<'a>,
     /// `DW_AT_upper_bound + 1`, else `DW_AT_count`, else 0 (pahole's `attr_upper_bound`).
     pub nr_entries: u64,
@@ -136,7 +140,17 @@ impl<'a> Die<'a> {
                 dw::DW_AT_bit_offset => die.bit_offset = attr_numeric(&v),
                 dw::DW_AT_data_bit_offset => die.data_bit_offset = Some(attr_offset(&v)),
                 dw::DW_AT_data_member_location => die.member_location = Some(attr_offset(&v)),
+                dw::DW_AT_low_pc => {
+                    die.low_pc = match attr.value() {
+                        AttributeValue::Addr(a) => a,
+                        v @ AttributeValue::DebugAddrIndex(_) => {
+                            dwarf.attr_address(unit, v).ok().flatten().unwrap_or(0)
+                        }
+                        _ => 0,
+                    }
+                }
                 dw::DW_AT_const_value => {
+                    die.has_const_value = true;
                     die.const_value = attr_numeric(&v);
                     die.const_string = string(&v);
                 }
@@ -245,6 +259,123 @@ pub fn parameter_register<'a>(
         }
     }
     ret
+}
+
+/// What pahole 1.32's `parameter__decode_location` finds in a parameter's
+/// `DW_AT_location` (only what BTF encoding without true signatures uses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamLoc {
+    /// The register (`DW_OP_reg0 + n`) holding it, the first one found; -1
+    /// when unknown.
+    pub reg: i32,
+}
+
+fn is_reg(atom: u8) -> bool {
+    (dw::DW_OP_reg0.0..=dw::DW_OP_reg31.0).contains(&atom)
+}
+
+fn is_breg(atom: u8) -> bool {
+    (dw::DW_OP_breg0.0..=dw::DW_OP_breg31.0).contains(&atom)
+}
+
+/// pahole 1.32's `parameter__decode_location`: of each location (one
+/// expression or each entry of a list), a lone `DW_OP_regN` (first
+/// location only), a `DW_OP_bregN` turned into a value by
+/// `DW_OP_stack_value` (first location only) or a `DW_OP_entry_value` of
+/// one register (any location) names the register; the first named wins.
+/// A parameter wider than a register (`byte_size`) takes the first
+/// `DW_OP_regN` of any piece of any location.
+pub fn parameter_location_132<'a>(
+    dwarf: &gimli::Dwarf<R<'a>>,
+    unit: &gimli::Unit<R<'a>>,
+    value: &AttributeValue<R<'a>>,
+    byte_size: u64,
+) -> ParamLoc {
+    let encoding = unit.encoding();
+    let addr_size = encoding.address_size as u64;
+    let mut reg = -1i32;
+    let mut one = |loc_num: usize, expr: R<'a>| {
+        let set = |reg: &mut i32, r: u8| {
+            if *reg < 0 {
+                *reg = r as i32;
+            }
+        };
+        let ops = operations(expr, encoding);
+        let mut n = ops.len();
+        if n == 0 {
+            return;
+        }
+        let had_stack_value = ops[n - 1].0 == dw::DW_OP_stack_value.0;
+        if n == 2 && had_stack_value {
+            n = 1;
+        }
+        let (atom, entry) = ops[0];
+        if n != 1 {
+            // parameter__multi_exprs
+            if (dw::DW_OP_lit0.0..=dw::DW_OP_lit31.0).contains(&atom)
+                || atom == dw::DW_OP_constu.0
+                || atom == dw::DW_OP_consts.0
+            {
+                return;
+            }
+            if byte_size <= addr_size {
+                let stack_value = ops[1..n].iter().any(|o| o.0 == dw::DW_OP_stack_value.0);
+                if loc_num == 0 && is_reg(atom) {
+                    set(&mut reg, atom);
+                } else if loc_num == 0 && is_breg(atom) && stack_value {
+                    set(&mut reg, atom - dw::DW_OP_breg0.0 + dw::DW_OP_reg0.0);
+                }
+                return;
+            }
+            if let Some(&(a, _)) = ops[..n].iter().find(|o| is_reg(o.0)) {
+                set(&mut reg, a);
+            }
+            return;
+        }
+        if is_reg(atom) {
+            if loc_num == 0 {
+                set(&mut reg, atom);
+            }
+        } else if is_breg(atom) {
+            if loc_num == 0 && had_stack_value {
+                set(&mut reg, atom - dw::DW_OP_breg0.0 + dw::DW_OP_reg0.0);
+            }
+        } else if atom == dw::DW_OP_entry_value.0 || atom == dw::DW_OP_GNU_entry_value.0 {
+            if let Some(sub) = entry {
+                let inner = operations(sub, encoding);
+                if inner.len() == 1 && is_reg(inner[0].0) {
+                    set(&mut reg, inner[0].0);
+                }
+            }
+        }
+    };
+    match value {
+        AttributeValue::Exprloc(e) => one(0, e.0),
+        AttributeValue::Block(b) => one(0, *b),
+        v => {
+            if let Ok(Some(offset)) = dwarf.attr_locations_offset(unit, *v) {
+                if let Ok(mut list) = dwarf.raw_locations(unit, offset) {
+                    let mut loc_num = 0;
+                    while let Ok(Some(entry)) = list.next() {
+                        use gimli::RawLocListEntry as E;
+                        let data = match entry {
+                            E::AddressOrOffsetPair { data, .. }
+                            | E::OffsetPair { data, .. }
+                            | E::StartEnd { data, .. }
+                            | E::StartLength { data, .. }
+                            | E::StartxEndx { data, .. }
+                            | E::StartxLength { data, .. }
+                            | E::DefaultLocation { data } => data,
+                            E::BaseAddress { .. } | E::BaseAddressx { .. } => continue,
+                        };
+                        one(loc_num, data.0);
+                        loc_num += 1;
+                    }
+                }
+            }
+        }
+    }
+    ParamLoc { reg }
 }
 
 /// The operations of an expression: each opcode, and the sub-expression of

@@ -22,6 +22,11 @@ pub struct ElfFunction<'a> {
     pub prefixlen: usize,
     /// The `.BTF_ids` flags when the function is a kfunc (decl_tag_kfuncs).
     pub kfunc_flags: Option<u32>,
+    /// pahole 1.32 (grouped table): every symbol of this name before the
+    /// dot, `.cold` and `.part` pieces left out, with its `st_value`.
+    pub syms: Vec<(&'a [u8], u64)>,
+    /// pahole 1.32: those symbols are at more than one address.
+    pub ambiguous: bool,
 }
 
 impl<'a> ElfFunction<'a> {
@@ -30,6 +35,8 @@ impl<'a> ElfFunction<'a> {
             name,
             prefixlen: name.iter().position(|&c| c == b'.').unwrap_or(name.len()),
             kfunc_flags: None,
+            syms: Vec::new(),
+            ambiguous: false,
         }
     }
 }
@@ -56,6 +63,30 @@ pub struct ElfFunctions<'a> {
     /// How many names have a dot (`.isra.0`, `.cold`, ...): without any,
     /// pahole does not try the prefix lookup.
     pub suffix_cnt: usize,
+    /// pahole 1.32's table: one entry per name before the first dot,
+    /// sorted by `strcmp` and unique, so lookups are exact.
+    pub grouped: bool,
+}
+
+/// pahole 1.32's `str_contains_non_fn_suffix`: a `.cold` or `.part`
+/// anywhere after the first dot (`.part.0.isra.0` too).
+fn non_fn_suffix(name: &[u8]) -> bool {
+    contains_after_dot(name, &[b".cold", b".part"])
+}
+
+/// pahole 1.32's `str_contains_optimized_fn_suffix`.
+pub fn optimized_fn_suffix(name: &[u8]) -> bool {
+    contains_after_dot(name, &[b".constprop", b".isra"])
+}
+
+fn contains_after_dot(name: &[u8], needles: &[&[u8]]) -> bool {
+    let Some(dot) = name.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    let suffix = &name[dot..];
+    needles
+        .iter()
+        .any(|n| suffix.windows(n.len()).any(|w| w == *n))
 }
 
 impl<'a> ElfFunctions<'a> {
@@ -69,6 +100,59 @@ impl<'a> ElfFunctions<'a> {
         ElfFunctions {
             entries,
             suffix_cnt,
+            grouped: false,
+        }
+    }
+
+    /// pahole 1.32's table of these function symbols (name, `st_value`),
+    /// given in symbol table order: `.cold` and `.part` pieces are left
+    /// out, the others grouped under their name before the first dot
+    /// (symbols in table order within a group, as glibc's merge sort keeps
+    /// them), and a group whose symbols are at more than one address is
+    /// marked ambiguous, except the last (pahole's loop never checks it:
+    /// fat.ko's two static `init_once` stay in its BTF).
+    pub fn grouped(syms: impl IntoIterator<Item = (&'a [u8], u64)>) -> Self {
+        let mut all: Vec<(&'a [u8], &'a [u8], u64)> = syms
+            .into_iter()
+            .filter(|(name, _)| !non_fn_suffix(name))
+            .map(|(name, addr)| {
+                let base = &name[..name.iter().position(|&c| c == b'.').unwrap_or(name.len())];
+                (base, name, addr)
+            })
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        let mut entries: Vec<ElfFunction<'a>> = Vec::new();
+        for (base, name, addr) in all {
+            match entries.last_mut() {
+                Some(e) if e.name == base => e.syms.push((name, addr)),
+                _ => {
+                    let mut e = ElfFunction::new(base);
+                    e.syms.push((name, addr));
+                    entries.push(e);
+                }
+            }
+        }
+        // pahole decides a group's ambiguity when the next name starts, so
+        // the last name's never is.
+        let last = entries.len().saturating_sub(1);
+        for e in &mut entries[..last] {
+            // pahole's `elf_function__has_ambiguous_address` (an address
+            // of 0 does not count as a first address).
+            let mut first = 0;
+            e.ambiguous = e.syms.len() > 1
+                && e.syms.iter().any(|&(_, a)| {
+                    if first != 0 && first != a {
+                        true
+                    } else {
+                        first = a;
+                        false
+                    }
+                });
+        }
+        ElfFunctions {
+            entries,
+            suffix_cnt: 0,
+            grouped: true,
         }
     }
 
@@ -78,6 +162,9 @@ impl<'a> ElfFunctions<'a> {
 
     /// pahole's exact lookup (`prefixlen` 0: `strcmp` against every entry).
     pub fn find_exact(&self, name: &[u8]) -> Option<usize> {
+        if self.grouped {
+            return self.entries.binary_search_by(|e| e.name.cmp(name)).ok();
+        }
         glibc::bsearch(&self.entries, |e| {
             functions_cmp(name, 0, e.name, e.prefixlen)
         })
@@ -93,6 +180,9 @@ impl<'a> ElfFunctions<'a> {
 
     /// pahole's `saved_functions_cmp`: two entries' order.
     pub fn cmp(&self, a: usize, b: usize) -> Ordering {
+        if self.grouped {
+            return self.entries[a].name.cmp(self.entries[b].name);
+        }
         let (a, b) = (&self.entries[a], &self.entries[b]);
         functions_cmp(a.name, a.prefixlen, b.name, b.prefixlen)
     }
@@ -100,6 +190,9 @@ impl<'a> ElfFunctions<'a> {
     /// pahole's `saved_functions_combine` test: the same function when the
     /// names agree up to the longer prefix.
     pub fn same_function(&self, a: usize, b: usize) -> bool {
+        if self.grouped {
+            return a == b;
+        }
         let (a, b) = (&self.entries[a], &self.entries[b]);
         strncmp(a.name, b.name, a.prefixlen.max(b.prefixlen)) == Ordering::Equal
     }
@@ -117,6 +210,29 @@ mod tests {
         let i = t.find_prefix(b"foo").unwrap();
         assert_eq!(t.entries[i].name, b"foo.isra.0");
         assert_eq!(t.entries[t.find_exact(b"bar").unwrap()].name, b"bar");
+    }
+
+    #[test]
+    fn grouped_table_132() {
+        let syms: [(&[u8], u64); 8] = [
+            (b"b.isra.0", 0x10),
+            (b"a", 0x20),
+            (b"b.cold", 0x30),
+            (b"c.part.0.isra.0", 0x40),
+            (b"a.constprop.0", 0x50),
+            (b"b", 0x10),
+            (b"z", 0x60),
+            (b"z", 0x70),
+        ];
+        let t = ElfFunctions::grouped(syms);
+        let names: Vec<&[u8]> = t.entries.iter().map(|e| e.name).collect();
+        assert_eq!(names, [&b"a"[..], b"b", b"z"]);
+        assert!(t.entries[0].ambiguous && !t.entries[1].ambiguous);
+        // The last name is never checked.
+        assert!(!t.entries[2].ambiguous);
+        assert_eq!(t.find_exact(b"b"), Some(1));
+        assert_eq!(t.find_exact(b"c"), None);
+        assert!(optimized_fn_suffix(b"x.part.0.isra.0") && !optimized_fn_suffix(b"x.cold"));
     }
 
     #[test]

@@ -7,8 +7,9 @@
 use gimli::constants as dw;
 
 use super::cu::{CuModel, DeclTag, Name, Param, SmallId, TypeData, TypeEntry};
+use super::elf_functions::optimized_fn_suffix;
 use super::funcs::FunctionFilter;
-use super::kfuncs::KF_FASTCALL;
+use super::kfuncs::{KF_ARENA_ARG1, KF_ARENA_ARG2, KF_ARENA_RET, KF_FASTCALL};
 use super::percpu;
 use super::saved_funcs::{self, SavedFunc};
 use super::strmemo::StrMemo;
@@ -240,6 +241,14 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
                 unexpected_reg: f.unexpected_reg,
                 inconsistent_proto: false,
                 die: f.die_offset,
+                addr: f.addr,
+                optimized_parms: f.optimized_parms,
+                reordered_parm: f.reordered_parm,
+                optimized_symbol: f.addr != 0
+                    && table.entries[elf]
+                        .syms
+                        .iter()
+                        .any(|&(name, a)| a == f.addr && optimized_fn_suffix(name)),
             });
         }
         Ok(())
@@ -252,7 +261,11 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
         };
         let table = &v130.functions;
         let saved = std::mem::take(&mut self.saved);
-        for f in saved_funcs::select(saved, table, &self.btf, self.opts.consistent_func) {
+        for mut f in saved_funcs::select(saved, table, &self.btf, self.opts.consistent_func) {
+            let kfunc_flags = table.entries[f.elf].kfunc_flags;
+            if let (Some(flags), true) = (kfunc_flags, self.opts.attributes) {
+                self.add_arena_tags(&mut f, flags)?;
+            }
             let mut words = vec![
                 0,
                 Info::new(Kind::FuncProto, false, f.params.len() as u32).0,
@@ -272,11 +285,10 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
                 f.die,
                 &[name.0, Info::new(Kind::Func, false, FUNC_STATIC).0, proto],
             )?;
-            if let (Some(flags), true) = (entry.kfunc_flags, !self.opts.skip_decl_tags) {
-                self.add_decl_tag_str(b"bpf_kfunc", func, -1, f.die)?;
-                if flags & KF_FASTCALL != 0 {
-                    self.add_decl_tag_str(b"bpf_fastcall", func, -1, f.die)?;
-                }
+            // pahole 1.32 tags a kfunc after its own decl tags, 1.30 before.
+            let v132 = self.opts.version >= PaholeVersion::V1_32;
+            if !v132 {
+                self.add_kfunc_tags(entry.kfunc_flags, func, f.die)?;
             }
             for &(value, component) in &f.annots {
                 self.add(
@@ -289,8 +301,70 @@ impl<'s, 'a> BtfBuilder<'s, 'a> {
                     ],
                 )?;
             }
+            if v132 {
+                self.add_kfunc_tags(entry.kfunc_flags, func, f.die)?;
+            }
         }
         Ok(())
+    }
+
+    /// decl_tag_kfuncs: `bpf_kfunc` on a kfunc, and `bpf_fastcall` when its
+    /// `.BTF_ids` flags have KF_FASTCALL.
+    fn add_kfunc_tags(&mut self, flags: Option<u32>, func: u32, die: u64) -> EResult<()> {
+        if let (Some(flags), true) = (flags, !self.opts.skip_decl_tags) {
+            self.add_decl_tag_str(b"bpf_kfunc", func, -1, die)?;
+            if flags & KF_FASTCALL != 0 {
+                self.add_decl_tag_str(b"bpf_fastcall", func, -1, die)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// pahole 1.32's `attributes` (`btf__add_bpf_arena_type_tags`): the
+    /// return value (KF_ARENA_RET) and the first two parameters
+    /// (KF_ARENA_ARG1, KF_ARENA_ARG2) of a kfunc, pointers, point through
+    /// a new `TYPE_TAG "address_space(1)"` with kind_flag 1 (libbpf's
+    /// `btf__add_type_attr`) to what they pointed at; a new PTR each.
+    fn add_arena_tags(&mut self, f: &mut SavedFunc, flags: u32) -> EResult<()> {
+        if flags & KF_ARENA_RET != 0 {
+            f.ret = self.arena_ptr(f.ret, f.die)?;
+        }
+        for (bit, idx) in [(KF_ARENA_ARG1, 0), (KF_ARENA_ARG2, 1)] {
+            if flags & bit != 0 {
+                let Some(p) = f.params.get(idx).copied() else {
+                    return Err(err(
+                        f.die,
+                        format!(
+                            "kfunc with KF_ARENA flags {flags:#x} has no parameter {}",
+                            idx + 1
+                        ),
+                    ));
+                };
+                f.params[idx].1 = self.arena_ptr(p.1, f.die)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn arena_ptr(&mut self, ptr: u32, die: u64) -> EResult<u32> {
+        let pointee = match self.btf.get(crate::TypeId(ptr)) {
+            Ok(t) if Info(t.words()[1]).kind() == Kind::Ptr => t.words()[2],
+            _ => {
+                return Err(err(
+                    die,
+                    format!("arena kfunc: type {ptr} is not a pointer (pahole fails the same way)"),
+                ))
+            }
+        };
+        let value = self
+            .btf
+            .add_str(b"address_space(1)")
+            .map_err(|e| err(die, e.to_string()))?;
+        let tag = self.add(
+            die,
+            &[value.0, Info::new(Kind::TypeTag, true, 0).0, pointee],
+        )?;
+        self.add(die, &[0, Info::new(Kind::Ptr, false, 0).0, tag])
     }
 
     fn add_decl_tag_str(

@@ -18,6 +18,12 @@ const FUNC_PREFIX: &[u8] = b"__BTF_ID__func__";
 const SET8_KFUNCS: u32 = 1 << 0;
 /// `KF_FASTCALL`: the kfunc flag behind the `bpf_fastcall` tag.
 pub const KF_FASTCALL: u32 = 1 << 12;
+/// The kfunc returns an arena pointer (pahole 1.32's `attributes`).
+pub const KF_ARENA_RET: u32 = 1 << 13;
+/// Its first parameter is an arena pointer.
+pub const KF_ARENA_ARG1: u32 = 1 << 14;
+/// Its second parameter is an arena pointer.
+pub const KF_ARENA_ARG2: u32 = 1 << 15;
 
 /// The kfuncs of `file`: (function name, flags), in symbol table order
 /// (a later symbol of the same function overrides an earlier one, as in

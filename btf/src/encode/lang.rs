@@ -9,8 +9,11 @@ use gimli::constants as dw;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum LanguageFilter {
     #[default]
+    /// Every unit.
     All,
+    /// Only units of these `DW_LANG_*` languages.
     Only(Vec<u16>),
+    /// All units but those of these `DW_LANG_*` languages.
     Exclude(Vec<u16>),
 }
 

@@ -1,5 +1,5 @@
 //! The DWARF -> BTF encoder (cargo feature `dwarf`): what `pahole -J`
-//! (version 1.24, or 1.30: [`PaholeVersion`]) builds from a vmlinux or a
+//! (version 1.24, 1.30 or 1.32: [`PaholeVersion`]) builds from a vmlinux or a
 //! kernel module, before dedup.
 //!
 //! The jobs are kept apart:
@@ -84,6 +84,10 @@ pub struct EncodeOptions {
     /// `decl_tag_kfuncs`: `bpf_kfunc` (and `bpf_fastcall`) decl tags on the
     /// kfuncs of the input's `.BTF_ids`.
     pub decl_tag_kfuncs: bool,
+    /// `attributes` (pahole 1.32): the pointers a kfunc's `.BTF_ids` flags
+    /// mark as arena pointers (KF_ARENA_RET/ARG1/ARG2) point through a
+    /// `TYPE_TAG "address_space(1)"` with kind_flag 1.
+    pub attributes: bool,
 }
 
 /// The pahole version whose output the encoder reproduces.
@@ -95,6 +99,9 @@ pub enum PaholeVersion {
     /// Debian trixie's (libbpf 1.5.0): functions collected over all units
     /// and emitted last, sorted by name; VARs named after DWARF.
     V1_30,
+    /// Debian sid's (libbpf 1.7.0): 1.30's functions with symbols grouped by
+    /// name, multi-dimensional arrays nested, arena type tags.
+    V1_32,
 }
 
 impl PaholeVersion {
@@ -103,6 +110,7 @@ impl PaholeVersion {
         match s.trim().trim_start_matches('v') {
             "1.24" | "124" => Some(PaholeVersion::V1_24),
             "1.30" | "130" => Some(PaholeVersion::V1_30),
+            "1.32" | "132" => Some(PaholeVersion::V1_32),
             _ => None,
         }
     }
@@ -112,6 +120,7 @@ impl PaholeVersion {
         match self {
             PaholeVersion::V1_24 => "v1.24",
             PaholeVersion::V1_30 => "v1.30",
+            PaholeVersion::V1_32 => "v1.32",
         }
     }
 }
@@ -133,7 +142,8 @@ impl EncodeOptions {
         }
     }
 
-    /// What Linux 6.12 passes to that pahole version: for 1.30,
+    /// What Linux (6.12 for 1.30, 7.2 for 1.32) passes to that pahole
+    /// version: for 1.30,
     /// `--btf_features=encode_force,var,float,enum64,decl_tag,type_tag,
     /// optimized_func,consistent_func,decl_tag_kfuncs --lang_exclude=rust`.
     pub fn kernel_for(version: PaholeVersion) -> EncodeOptions {
@@ -146,6 +156,13 @@ impl EncodeOptions {
                 consistent_func: true,
                 decl_tag_kfuncs: true,
                 ..EncodeOptions::kernel()
+            },
+            // Linux 7.2 adds `--btf_features=attributes` (and `layout`,
+            // which Debian's pahole 1.32 leaves off: its libbpf lacks it).
+            PaholeVersion::V1_32 => EncodeOptions {
+                version,
+                attributes: true,
+                ..EncodeOptions::kernel_for(PaholeVersion::V1_30)
             },
         }
     }
@@ -276,7 +293,7 @@ fn encode<H: FileHeader>(
 ) -> Result<Btf> {
     let is_rel = file.kind() == object::ObjectKind::Relocatable;
     let v130 = opts.version >= PaholeVersion::V1_30;
-    let needs_locations = v130 && opts.consistent_func;
+    let needs_locations = v130 && (opts.consistent_func || opts.version >= PaholeVersion::V1_32);
     let layout = reloc::Layout::new(file);
     let mut sections: FxHashMap<&str, Cow<'_, [u8]>> = FxHashMap::default();
     for section in file.sections() {
@@ -333,6 +350,7 @@ fn encode<H: FileHeader>(
         !opts.skip_vars && !v130,
         opts.force,
         v130,
+        opts.version >= PaholeVersion::V1_32,
     )?;
     if let Some(s) = symbols.v130.as_mut() {
         if opts.decl_tag_kfuncs {
@@ -360,6 +378,8 @@ fn encode<H: FileHeader>(
         decl_tags: !opts.skip_decl_tags,
         type_tags: !opts.skip_type_tags,
         unspecified_is_void: v130,
+        nested_arrays: opts.version >= PaholeVersion::V1_32,
+        params_132: opts.version >= PaholeVersion::V1_32,
         register_params: if needs_locations {
             register_params(file.elf_header().e_machine(file.endian()))
         } else {
@@ -514,8 +534,15 @@ pub fn encode_deduped(
 ) -> Result<Btf> {
     let path = path.as_ref();
     let btf = encode_file(path, base, opts)?;
-    let keep_strings = crate::dedup::DedupOptions {
+    crate::dedup::dedup_owned(btf, &dedup_options(opts), None).map_err(|e| e.in_file(path))
+}
+
+/// How the emulated pahole's libbpf deduplicates what it encoded: the
+/// strings as interned (libbpf keeps the string section of BTF it built),
+/// and libbpf 1.7.0's rules for pahole 1.32 (Debian sid links that one).
+pub fn dedup_options(opts: &EncodeOptions) -> crate::dedup::DedupOptions {
+    crate::dedup::DedupOptions {
         rebuild_strings: false,
-    };
-    crate::dedup::dedup_owned(btf, &keep_strings, None).map_err(|e| e.in_file(path))
+        libbpf_1_7: opts.version >= PaholeVersion::V1_32,
+    }
 }

@@ -45,6 +45,14 @@ impl<'a> Walker<'a, '_> {
                 _ => {}
             }
         }
+        for (outer, inner) in std::mem::take(&mut self.array_chains) {
+            let mut elem = self.model.types[outer].target;
+            for &i in &inner {
+                self.model.types[i].target = elem;
+                elem = i as SmallId + 1;
+            }
+            self.model.types[outer].target = elem;
+        }
         for (ptr, tags) in std::mem::take(&mut self.ptr_tags) {
             let pointee = self.model.types[ptr].target;
             let mut prev = ptr;
@@ -89,24 +97,28 @@ impl<'a> Walker<'a, '_> {
                 .collect();
             functions.push(func);
         }
-        // pahole 1.30: a parameter taking its type from an abstract origin
-        // passes its unexpected register on to it; then a function with such
-        // a parameter, and none that is a struct, is marked.
-        let mut unexpected = std::mem::take(&mut self.param_unexpected);
-        for f in &self.functions {
-            for p in f.params.iter().filter(|p| p.type_ref.is_none()) {
-                if let Some(Tag::Param(j)) = p.origin.and_then(|o| self.tags.get(&o)) {
-                    if unexpected[p.index] {
-                        unexpected[*j] = true;
+        if self.opts.params_132 {
+            self.analyze_params_132(&mut functions);
+        } else {
+            // pahole 1.30: a parameter taking its type from an abstract origin
+            // passes its unexpected register on to it; then a function with such
+            // a parameter, and none that is a struct, is marked.
+            let mut unexpected = std::mem::take(&mut self.param_unexpected);
+            for f in &self.functions {
+                for p in f.params.iter().filter(|p| p.type_ref.is_none()) {
+                    if let Some(Tag::Param(j)) = p.origin.and_then(|o| self.tags.get(&o)) {
+                        if unexpected[p.index] {
+                            unexpected[*j] = true;
+                        }
                     }
                 }
             }
-        }
-        for (i, f) in self.functions.iter().enumerate() {
-            if f.params.iter().any(|p| unexpected[p.index])
-                && !functions[i].params.iter().any(|p| self.is_struct(p.ty))
-            {
-                functions[i].unexpected_reg = true;
+            for (i, f) in self.functions.iter().enumerate() {
+                if f.params.iter().any(|p| unexpected[p.index])
+                    && !functions[i].params.iter().any(|p| self.is_struct(p.ty))
+                {
+                    functions[i].unexpected_reg = true;
+                }
             }
         }
         for (i, f) in self.functions.iter().enumerate() {
@@ -153,6 +165,73 @@ impl<'a> Walker<'a, '_> {
     }
 
     /// pahole's `param__is_struct`: a struct, through typedefs and const.
+    /// pahole 1.32: parameters without a type of their own share their
+    /// location facts with their abstract origin (and a position that
+    /// differs marks the function reordered), then every function's
+    /// parameters are checked against the ABI's registers, aggregates
+    /// wider than a register taking one register per 8 bytes (one when
+    /// passed in memory): a location in no known register, or a constant
+    /// without a location, is an optimized-out parameter; another register
+    /// than expected is unexpected (ignored when a parameter is a struct).
+    fn analyze_params_132(&mut self, functions: &mut [Function<'a>]) {
+        let mut facts = std::mem::take(&mut self.param_facts);
+        for (i, f) in self.functions.iter().enumerate() {
+            for p in f.params.iter().filter(|p| p.type_ref.is_none()) {
+                let Some(Tag::Param(j)) = p.origin.and_then(|o| self.tags.get(&o)) else {
+                    continue;
+                };
+                let (pos, j) = (facts[p.index], *j);
+                if pos.idx != facts[j].idx {
+                    functions[i].reordered_parm = true;
+                }
+                let o = &mut facts[j];
+                o.has_loc |= pos.has_loc;
+                o.has_const_value |= pos.has_const_value;
+                if pos.loc_reg >= 0 {
+                    o.loc_reg = pos.loc_reg;
+                }
+                if pos.byte_size != 0 {
+                    o.byte_size = pos.byte_size;
+                }
+            }
+        }
+        let regs = self.opts.register_params;
+        let addr = self.unit.header.address_size() as u64;
+        for (i, f) in self.functions.iter().enumerate() {
+            let mut reg_idx = 0usize;
+            let mut unexpected = false;
+            let mut optimized = false;
+            for p in &f.params {
+                let pf = facts[p.index];
+                let slots = if pf.byte_size <= addr {
+                    1
+                } else {
+                    pf.byte_size.div_ceil(addr).max(1) as usize
+                };
+                let reg_slots = if pf.byte_size > 2 * addr { 1 } else { slots };
+                if pf.has_loc {
+                    if reg_idx < regs.len() {
+                        let expected = (dw::DW_OP_reg0.0 + regs[reg_idx]) as i32;
+                        if pf.loc_reg < 0 {
+                            optimized = true;
+                        } else if pf.loc_reg != expected {
+                            unexpected = true;
+                        }
+                    }
+                } else {
+                    // No location: optimized out, constant value or not.
+                    optimized = true;
+                }
+                reg_idx += reg_slots;
+            }
+            functions[i].optimized_parms = optimized;
+            if unexpected && !functions[i].params.iter().any(|p| self.is_struct(p.ty)) {
+                functions[i].unexpected_reg = true;
+            }
+        }
+        self.param_facts = facts;
+    }
+
     fn is_struct(&self, id: SmallId) -> bool {
         let mut id = id;
         for _ in 0..=self.model.types.len() {

@@ -28,6 +28,20 @@ pub struct SavedFunc {
     pub unexpected_reg: bool,
     pub inconsistent_proto: bool,
     pub die: u64,
+    /// pahole 1.32: the DWARF address, and what the DWARF loader found.
+    pub addr: u64,
+    pub optimized_parms: bool,
+    pub reordered_parm: bool,
+    /// pahole 1.32: a symbol at `addr` has a `.isra` or `.constprop` suffix.
+    pub optimized_symbol: bool,
+}
+
+impl SavedFunc {
+    /// pahole 1.32's `skip_optimized_parms` (true signatures off; the
+    /// signature changes it also looks at are clang's only).
+    fn skip_optimized(&self) -> bool {
+        self.optimized_parms && self.optimized_symbol
+    }
 }
 
 /// The ELF function a DWARF function is saved under, and whether it was
@@ -70,18 +84,47 @@ pub fn select(
             let (a, b) = (&saved[i], &saved[j]);
             let unexpected = a.unexpected_reg | b.unexpected_reg;
             let mut inconsistent = a.inconsistent_proto | b.inconsistent_proto;
-            if !unexpected && !inconsistent && !funcs_match(btf, a, b) {
+            let reordered = table.grouped && (a.reordered_parm | b.reordered_parm);
+            if !unexpected && !inconsistent && !reordered && !funcs_match(btf, a, b) {
                 inconsistent = true;
             }
             for k in [i, j] {
                 saved[k].unexpected_reg = unexpected;
                 saved[k].inconsistent_proto = inconsistent;
+                if table.grouped {
+                    saved[k].reordered_parm = reordered;
+                }
             }
             j += 1;
         }
+        if !table.grouped {
+            let state = &saved[i];
+            if !consistent_func || (!state.unexpected_reg && !state.inconsistent_proto) {
+                out.push(state.clone());
+            }
+            i = j;
+            continue;
+        }
+        // pahole 1.32's btf_encoder__add_saved_funcs.
+        let entry = &table.entries[saved[i].elf];
+        let canonical = if j - i > 1 {
+            let at_symbol = |s: &SavedFunc| entry.syms.iter().any(|&(_, a)| a == s.addr);
+            saved[i..j]
+                .iter()
+                .find(|s| at_symbol(s) && !s.skip_optimized())
+                .or_else(|| saved[i..j].iter().find(|s| at_symbol(s)))
+                .unwrap_or(&saved[i])
+        } else {
+            &saved[i]
+        };
         let state = &saved[i];
-        if !consistent_func || (!state.unexpected_reg && !state.inconsistent_proto) {
-            out.push(state.clone());
+        let skip = state.unexpected_reg
+            || (consistent_func && state.inconsistent_proto)
+            || state.reordered_parm
+            || canonical.skip_optimized()
+            || entry.ambiguous;
+        if !skip {
+            out.push(canonical.clone());
         }
         i = j;
     }

@@ -19,7 +19,9 @@ const KSYM_NAME_LEN: usize = 128;
 /// A per-CPU variable symbol.
 #[derive(Clone, Debug)]
 pub struct PercpuVar<'a> {
+    /// The symbol's name.
     pub name: &'a [u8],
+    /// The variable's size.
     pub size: u32,
 }
 
@@ -28,6 +30,7 @@ pub struct PercpuVar<'a> {
 pub struct Percpu<'a> {
     /// The address DWARF locations in the section start at.
     pub base_addr: u64,
+    /// The section's size.
     pub size: u64,
     /// Section-relative offset -> variable (the first symbol at that offset).
     pub vars: FxHashMap<u64, PercpuVar<'a>>,
@@ -87,6 +90,7 @@ impl<'a> SymbolIndex<'a> {
         collect_percpu: bool,
         force: bool,
         v130: bool,
+        grouped: bool,
     ) -> Result<SymbolIndex<'a>> {
         let is_rel = file.elf_header().e_type(file.endian()) == elf::ET_REL;
         let mut index = SymbolIndex::default();
@@ -144,12 +148,16 @@ impl<'a> SymbolIndex<'a> {
         };
         let percpu_index = percpu_section.map(|s| s.index());
         let mut percpu_syms: Vec<(u64, PercpuVar<'a>)> = Vec::new();
+        let mut function_addrs: Vec<u64> = Vec::new();
         for sym in symtab.symbols() {
             let raw = sym.elf_symbol();
             let st_type = raw.st_type();
             let name = sym.name_bytes().map_err(Error::from)?;
             if st_type == elf::STT_FUNC {
                 index.functions.push(name);
+                if grouped {
+                    function_addrs.push(raw.st_value(file.endian()).into());
+                }
             }
             if let (Some(v), Some(section)) = (v130.as_mut(), sym.section_index()) {
                 if st_type == elf::STT_OBJECT {
@@ -188,7 +196,11 @@ impl<'a> SymbolIndex<'a> {
             }
         }
         if let Some(v) = v130.as_mut() {
-            v.functions = ElfFunctions::new(index.functions.iter().copied());
+            v.functions = if grouped {
+                ElfFunctions::grouped(index.functions.iter().copied().zip(function_addrs))
+            } else {
+                ElfFunctions::new(index.functions.iter().copied())
+            };
         }
         index.v130 = v130;
         index.functions.sort_unstable();
@@ -215,6 +227,7 @@ impl<'a> SymbolIndex<'a> {
         self.functions.binary_search(&name).ok()
     }
 
+    /// The number of function symbols.
     pub fn function_count(&self) -> usize {
         self.functions.len()
     }

@@ -40,6 +40,40 @@ pub struct WalkOptions {
     /// pahole 1.30: `DW_TAG_unspecified_type` takes no small id and every
     /// reference to it means void (1.24 as Debian built it gives it an id).
     pub unspecified_is_void: bool,
+    /// pahole 1.32: an array of n dimensions becomes n nested one-dimension
+    /// arrays, the inner ones taking the small ids just before the outer
+    /// one, innermost first (older versions keep one flattened array).
+    pub nested_arrays: bool,
+    /// pahole 1.32's parameter analysis: each parameter's location decoded
+    /// (`parameter__decode_location`), shared with its abstract origin,
+    /// then checked against the ABI's registers by slots
+    /// (`function__analyze_parameter_locations`).
+    pub params_132: bool,
+}
+
+/// What pahole 1.32 knows of a formal parameter's location.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ParamFacts {
+    /// Its position among its function's parameters.
+    pub(super) idx: i32,
+    pub(super) has_loc: bool,
+    pub(super) has_const_value: bool,
+    /// `DW_OP_reg0 + n`, or -1.
+    pub(super) loc_reg: i32,
+    /// Its type's size (pahole's `get_type_byte_size`).
+    pub(super) byte_size: u64,
+}
+
+impl Default for ParamFacts {
+    fn default() -> Self {
+        ParamFacts {
+            idx: -1,
+            has_loc: false,
+            has_const_value: false,
+            loc_reg: -1,
+            byte_size: 0,
+        }
+    }
 }
 
 /// A reference still to be recoded: a `.debug_info` offset or void.
@@ -99,6 +133,8 @@ pub struct Walker<'a, 'u> {
     pub(super) member_refs: Vec<Vec<Ref>>,
     /// Pointer index -> its type tags, innermost last (pahole's `tags` list).
     pub(super) ptr_tags: Vec<(usize, Vec<usize>)>,
+    /// Outer array index -> its inner arrays, innermost first (pahole 1.32).
+    pub(super) array_chains: Vec<(usize, Vec<usize>)>,
     pub(super) proto_params: FxHashMap<usize, Vec<RawParam<'a>>>,
     pub(super) bitfields: Vec<PendingBitfield>,
     /// Every parameter DIE: name and type, for abstract origins.
@@ -106,6 +142,8 @@ pub struct Walker<'a, 'u> {
     /// Per parameter DIE: its location names another register than the
     /// ABI's for its position (pahole 1.30's `unexpected_reg`).
     pub(super) param_unexpected: Vec<bool>,
+    /// Per parameter DIE (pahole 1.32 only).
+    pub(super) param_facts: Vec<ParamFacts>,
     pub(super) functions: Vec<RawFunction<'a>>,
     pub(super) variables: Vec<RawVariable<'a>>,
     /// pahole's `hash_types` and `hash_tags`.
@@ -136,10 +174,12 @@ impl<'a, 'u> Walker<'a, 'u> {
             type_refs: Vec::new(),
             member_refs: Vec::new(),
             ptr_tags: Vec::new(),
+            array_chains: Vec::new(),
             proto_params: FxHashMap::default(),
             bitfields: Vec::new(),
             params: Vec::new(),
             param_unexpected: Vec::new(),
+            param_facts: Vec::new(),
             functions: Vec::new(),
             variables: Vec::new(),
             type_ids: FxHashMap::default(),
@@ -254,7 +294,26 @@ impl<'a, 'u> Walker<'a, 'u> {
                         }
                     }
                 }
-                self.add_type(&die, TypeData::Array { dims });
+                if self.opts.nested_arrays && dims.len() > 1 {
+                    let inner: Vec<usize> = dims[1..]
+                        .iter()
+                        .rev()
+                        .map(|&d| {
+                            let i = self.add_type(&die, TypeData::Array { dims: vec![d] });
+                            self.type_refs[i] = None;
+                            i
+                        })
+                        .collect();
+                    let outer = self.add_type(
+                        &die,
+                        TypeData::Array {
+                            dims: vec![dims[0]],
+                        },
+                    );
+                    self.array_chains.push((outer, inner));
+                } else {
+                    self.add_type(&die, TypeData::Array { dims });
+                }
             }
             dw::DW_TAG_base_type => {
                 let data = TypeData::Base {
@@ -528,11 +587,42 @@ impl<'a, 'u> Walker<'a, 'u> {
         Ok(())
     }
 
+    /// pahole 1.32's `get_type_byte_size` of a parameter: its type's (or
+    /// its abstract origin's type's) size, pointers the address size,
+    /// through types without a size to their own type.
+    fn param_byte_size(&self, p: &Die<'a>) -> u64 {
+        let mut next = match p.abstract_origin {
+            Some(origin) => self.die_at(origin).and_then(|d| d.type_ref),
+            None => p.type_ref,
+        };
+        for _ in 0..MAX_DEPTH {
+            let Some(t) = next.and_then(|off| self.die_at(off)) else {
+                return 0;
+            };
+            if t.tag == dw::DW_TAG_pointer_type.0 {
+                return self.unit.header.address_size() as u64;
+            }
+            if t.byte_size != 0 {
+                return t.byte_size;
+            }
+            next = t.type_ref;
+        }
+        0
+    }
+
+    /// The DIE at a `.debug_info` offset of this unit.
+    fn die_at(&self, off: u64) -> Option<Die<'a>> {
+        let unit_off = gimli::DebugInfoOffset(off as usize).to_unit_offset(&self.unit.header)?;
+        let entry = self.unit.entry(unit_off).ok()?;
+        Some(Die::read(self.dwarf, self.unit, &entry))
+    }
+
     fn add_param(&mut self, p: &Die<'a>) -> RawParam<'a> {
         let index = self.params.len();
         self.tags.insert(p.offset, Tag::Param(index));
         self.params.push((p.name, p.type_ref));
         self.param_unexpected.push(false);
+        self.param_facts.push(ParamFacts::default());
         RawParam {
             index,
             name: p.name,
@@ -585,6 +675,9 @@ impl<'a, 'u> Walker<'a, 'u> {
                 varargs: false,
                 annots: Vec::new(),
                 unexpected_reg: false,
+                addr: die.low_pc,
+                optimized_parms: false,
+                reordered_parm: false,
             },
             type_ref: die.type_ref,
             origin: die.abstract_origin,
@@ -623,7 +716,22 @@ impl<'a, 'u> Walker<'a, 'u> {
                 dw::DW_TAG_formal_parameter => {
                     let p = self.die(&child);
                     let raw = self.add_param(&p);
-                    if let (Some(&expected), Some(loc)) = (
+                    if self.opts.params_132 {
+                        let byte_size = self.param_byte_size(&p);
+                        let loc_reg = p.location_value.as_ref().map_or(-1, |loc| {
+                            super::die::parameter_location_132(
+                                self.dwarf, self.unit, loc, byte_size,
+                            )
+                            .reg
+                        });
+                        self.param_facts[raw.index] = ParamFacts {
+                            idx: param_idx,
+                            has_loc: p.location_value.is_some(),
+                            has_const_value: p.has_const_value,
+                            loc_reg,
+                            byte_size,
+                        };
+                    } else if let (Some(&expected), Some(loc)) = (
                         self.opts.register_params.get(param_idx as usize),
                         p.location_value.as_ref(),
                     ) {

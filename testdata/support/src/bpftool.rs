@@ -42,6 +42,23 @@ impl Bpftool {
             cmd.arg("-j");
         }
         cmd.args(["btf", "dump", "file"]).arg(file);
+        self.run(cmd, file)
+    }
+
+    /// `bpftool [-B base] btf dump file FILE format c`: the C header on its
+    /// stdout, or its stderr as the error.
+    pub fn dump_c(&self, base: Option<&Path>, file: &Path) -> Result<Vec<u8>, String> {
+        let mut cmd = Command::new(&self.path);
+        if let Some(base) = base {
+            cmd.arg("-B").arg(base);
+        }
+        cmd.args(["btf", "dump", "file"])
+            .arg(file)
+            .args(["format", "c"]);
+        self.run(cmd, file)
+    }
+
+    fn run(&self, mut cmd: Command, file: &Path) -> Result<Vec<u8>, String> {
         let out = cmd
             .output()
             .map_err(|e| format!("running {}: {e}", self.path.display()))?;

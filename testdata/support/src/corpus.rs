@@ -36,13 +36,31 @@ impl Corpus {
         )
     }
 
+    /// Debian sid's 7.2 (gen-btf.sh, pahole 1.32), fetched by
+    /// `testdata/fetch-sid.sh` into `~/.cache/kbtf/sid` (`KBTF_SID_DIR`
+    /// overrides). `None`, reported as a skip, when absent.
+    pub fn sid() -> Option<Corpus> {
+        Corpus::find_in("KBTF_SID_DIR", "sid", "testdata/fetch-sid.sh", false)
+    }
+
+    /// The pahole 1.32 references of the sid corpus that
+    /// `testdata/ref-sid.sh` makes in sid's chroot (`KBTF_SID_REF`, else
+    /// `~/.cache/kbtf/sid-ref`). `None`, reported as a skip, when absent.
+    pub fn sid_references() -> Option<PathBuf> {
+        let dir = cache_dir("KBTF_SID_REF", "sid-ref")?;
+        if dir.join("vmlinux.BTF.1").exists() {
+            return Some(dir);
+        }
+        crate::skip(format!(
+            "pahole 1.32 references not found at {} (run testdata/chroot-sid.sh, then \
+             testdata/ref-sid.sh as root)",
+            dir.display()
+        ));
+        None
+    }
+
     fn find_in(var: &str, cache_name: &str, fetch: &str, required_in_ci: bool) -> Option<Corpus> {
-        let dir = std::env::var_os(var).map(PathBuf::from).or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
-            Some(cache.join("kbtf").join(cache_name))
-        })?;
+        let dir = cache_dir(var, cache_name)?;
         if dir.join(".complete").exists() {
             return Some(Corpus { dir });
         }
@@ -73,4 +91,14 @@ impl Corpus {
             .find(|p| p.file_name().is_some_and(|n| n == name))
             .unwrap_or_else(|| panic!("{name} is not in the corpus"))
     }
+}
+
+/// `$var`, else `kbtf/NAME` in `$XDG_CACHE_HOME` or `~/.cache`.
+fn cache_dir(var: &str, name: &str) -> Option<PathBuf> {
+    std::env::var_os(var).map(PathBuf::from).or_else(|| {
+        let cache = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))?;
+        Some(cache.join("kbtf").join(name))
+    })
 }

@@ -1,0 +1,199 @@
+//! kbtf's C header (`kbtf dump --format c`, [`dump::write_c`]) equals
+//! `bpftool btf dump file F format c` (Debian's bpftool 7.1) byte for byte:
+//! for the corpus vmlinux, for every corpus module read as split BTF over it
+//! (whose header, as bpftool's, holds the base's types too), and for the
+//! running kernel's BTF. The header compiles for BPF with clang in a
+//! program that reads `task_struct->pid` through CO-RE.
+
+use kbtf_testsupport::bpftool::Bpftool;
+use kbtf_testsupport::corpus::Corpus;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kbtf_btf::{dump, Btf};
+
+/// bpftool processes at once: the machines this runs on have 2 cores.
+const WORKERS: usize = 2;
+/// Differences shown in a failure.
+const SHOWN: usize = 5;
+
+fn kbtf_c(btf: &Btf) -> Vec<u8> {
+    let mut out = Vec::new();
+    dump::write_c(btf, &dump::COptions::default(), &mut out).expect("kbtf's C dump");
+    out
+}
+
+/// The first line that differs, from both sides.
+fn first_difference(got: &[u8], want: &[u8]) -> String {
+    let mut got_lines = got.split(|&b| b == b'\n');
+    let mut want_lines = want.split(|&b| b == b'\n');
+    let mut line = 1;
+    loop {
+        match (got_lines.next(), want_lines.next()) {
+            (Some(g), Some(w)) if g == w => line += 1,
+            (None, None) => return "nowhere (equal)".into(),
+            (g, w) => {
+                let show = |l: Option<&[u8]>| {
+                    l.map_or("<end>".into(), |l| String::from_utf8_lossy(l).into_owned())
+                };
+                return format!(
+                    "at line {line}:\n kbtf:    {}\n bpftool: {}",
+                    show(g),
+                    show(w)
+                );
+            }
+        }
+    }
+}
+
+fn check(bpftool: &Bpftool, btf: &Btf, base: Option<&Path>, file: &Path) -> Result<(), String> {
+    let want = bpftool.dump_c(base, file)?;
+    let got = kbtf_c(btf);
+    if got != want {
+        return Err(format!(
+            "{}: C differs from bpftool's {}",
+            file.display(),
+            first_difference(&got, &want)
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn corpus_vmlinux_c_matches_bpftool() {
+    let Some(corpus) = Corpus::find() else {
+        return;
+    };
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let vmlinux = corpus.vmlinux();
+    let btf = Btf::from_file(&vmlinux).unwrap();
+    check(&bpftool, &btf, None, &vmlinux).unwrap();
+    println!("{}: C header equals bpftool's", vmlinux.display());
+}
+
+#[test]
+fn corpus_modules_c_match_bpftool() {
+    let Some(corpus) = Corpus::find() else {
+        return;
+    };
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let vmlinux = corpus.vmlinux();
+    let base = Arc::new(Btf::from_file(&vmlinux).unwrap());
+    let modules = corpus.modules();
+    let next = AtomicUsize::new(0);
+    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let check_module = |path: &PathBuf| -> Result<(), String> {
+        let btf = Btf::from_file_split(path, Some(base.clone())).map_err(|e| e.to_string())?;
+        check(&bpftool, &btf, Some(&vmlinux), path)
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = modules.get(i) else { break };
+                if let Err(e) = check_module(path) {
+                    failures.lock().unwrap().push(e);
+                }
+            });
+        }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    println!(
+        "C header equal to bpftool's: {} of {} modules",
+        modules.len() - failures.len(),
+        modules.len()
+    );
+    for f in failures.iter().take(SHOWN) {
+        eprintln!("{f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} modules differ",
+        failures.len(),
+        modules.len()
+    );
+    assert_eq!(modules.len(), 1138);
+}
+
+/// Another kernel built by another pahole (trixie's 6.12, pahole 1.30): a
+/// fixture, not the host's BTF, so the verdict holds on any machine.
+#[test]
+fn other_kernel_c_matches_bpftool() {
+    let (Some(trixie), Some(bpftool)) = (Corpus::trixie(), Bpftool::find()) else {
+        return;
+    };
+    let path = trixie.vmlinux();
+    let btf = Btf::from_file(&path).unwrap();
+    check(&bpftool, &btf, None, &path).unwrap();
+    println!("{}: C header equals bpftool's", path.display());
+}
+
+/// A BPF program using CO-RE on `task_struct`, as libbpf-tools write them.
+const CORE_PROGRAM: &str = r#"#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+int seen_pid;
+
+SEC("tracepoint/syscalls/sys_enter_getpid")
+int on_getpid(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	int pid = BPF_CORE_READ(task, pid);
+	int tgid = __builtin_preserve_access_index(task->tgid);
+
+	seen_pid = pid + tgid;
+	return 0;
+}
+"#;
+
+#[test]
+fn header_compiles_for_bpf_with_core() {
+    let Some(corpus) = Corpus::find() else {
+        return;
+    };
+    let clang = Command::new("clang").arg("--version").output();
+    if !clang.is_ok_and(|o| o.status.success()) {
+        kbtf_testsupport::skip("clang not found");
+        return;
+    }
+    if !Path::new("/usr/include/bpf/bpf_core_read.h").exists() {
+        kbtf_testsupport::skip("libbpf's headers not found (Debian package libbpf-dev)");
+        return;
+    }
+    let btf = Btf::from_file(corpus.vmlinux()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("vmlinux.h"), kbtf_c(&btf)).unwrap();
+    std::fs::write(dir.path().join("prog.bpf.c"), CORE_PROGRAM).unwrap();
+    let obj = dir.path().join("prog.bpf.o");
+    let out = Command::new("clang")
+        .args(["-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-c"])
+        .arg(dir.path().join("prog.bpf.c"))
+        .arg("-o")
+        .arg(&obj)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "clang failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The CO-RE relocations made it into the object.
+    let elf = std::fs::read(&obj).unwrap();
+    let has = |s: &[u8]| elf.windows(s.len()).any(|w| w == s);
+    assert!(has(b".BTF.ext"), "no .BTF.ext in the object");
+    assert!(
+        has(b"task_struct"),
+        "task_struct is not in the object's BTF"
+    );
+}
