@@ -6,8 +6,9 @@
 //! The comparator is not an order: `foo.cold` compares equal to `foo` (same
 //! prefix length) while whole names decide against `foo_bar`, so the sort
 //! can leave `foo` where an exact lookup (whole names) does not look, and
-//! the lookup misses it. The table reproduces those misses, since the kernel's BTF was
-//! built with them (551 functions on the trixie vmlinux).
+//! the lookup misses it. The table reproduces those misses, since the
+//! kernel's BTF was built with them: on the trixie vmlinux the exact lookup
+//! misses 591 names that have a symbol of their own, 40 of them `__pfx_`.
 
 use std::cmp::Ordering;
 

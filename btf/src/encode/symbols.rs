@@ -39,8 +39,10 @@ pub struct Percpu<'a> {
 /// An ELF section as pahole 1.30 indexes it for variables (`struct elf_secinfo`).
 #[derive(Clone, Debug)]
 pub struct SectionInfo {
-    /// `sh_addr` (0 in ET_REL files) and `sh_size`.
+    /// `sh_addr`; in an ET_REL file the address libdwfl lays the section
+    /// out at (0 for sections that are not `SHF_ALLOC`).
     pub addr: u64,
+    /// `sh_size`.
     pub size: u64,
     /// `SHT_PROGBITS` or `SHT_NOBITS`: where variables can be.
     pub holds_data: bool,

@@ -9,11 +9,11 @@
 //! Needs: binutils.
 
 use kbtf_testsupport::corpus;
+use kbtf_testsupport::elf::section;
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use object::{Object, ObjectSection};
 use rayon::prelude::*;
 
 const KBTF: &str = env!("CARGO_BIN_EXE_kbtf");
@@ -41,12 +41,6 @@ fn kbtf_130() -> Command {
         .env_remove("MODULE_PAHOLE_FLAGS")
         .env_remove("RESOLVE_BTFIDS_FLAGS");
     cmd
-}
-
-fn section(bytes: &[u8], name: &str) -> Option<Vec<u8>> {
-    let file = object::File::parse(bytes).unwrap();
-    let data = file.section_by_name(name)?.data().unwrap().to_vec();
-    Some(data)
 }
 
 #[test]
