@@ -13,6 +13,8 @@
 //! assert_eq!(again.to_bytes(), blob);
 //! ```
 
+#![deny(missing_docs)]
+
 mod add_btf;
 pub mod atomic;
 mod btf;

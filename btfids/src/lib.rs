@@ -27,6 +27,8 @@
 //! recovered through a BTF that produced those ids, or kept where they
 //! cannot be wrong, or the run stops with [`Error::Unrecoverable`].
 
+#![deny(missing_docs)]
+
 pub mod elf;
 mod error;
 #[cfg(feature = "gen")]
