@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # that build out-of-tree test modules with real kbuild.
 kver=6.12.117+deb12
 packages=(
-    dwarves bpftool libbpf-dev gcc g++ clang make binutils elfutils kmod hyperfine
+    dwarves bpftool libbpf-dev gcc g++ clang make binutils elfutils kmod hyperfine python3
     "linux-kbuild-$kver" "linux-headers-$kver-cloud-amd64"
 )
 
