@@ -21,6 +21,7 @@ mod btf;
 mod build;
 pub mod check;
 pub mod dedup;
+pub mod distill;
 pub mod dump;
 pub mod embed;
 #[cfg(feature = "dwarf")]
