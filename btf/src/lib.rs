@@ -38,6 +38,7 @@ mod kind;
 pub mod lookup;
 mod read;
 pub mod record;
+pub mod relocate;
 pub mod signals;
 mod strings;
 mod view;
