@@ -2,26 +2,37 @@
 # Builds the libbpf 1.7 references of kbtf's distill and relocate in the sid
 # chroot: testdata/oracle/btf_distill.c, compiled there against sid's
 # libbpf-dev, runs btf__distill_base() on the shipped .BTF of every module
-# of the sid corpus (split over the vmlinux's .BTF) and btf__relocate() of
-# the result back onto the vmlinux's .BTF. Needs root. Idempotent: a
-# complete reference directory is kept. Prints the reference directory.
+# of a corpus (split over its vmlinux's .BTF), then btf__relocate() of the
+# result back onto that vmlinux's .BTF and onto another kernel's. Four sets:
 #
-#   KBTF_SID_DIR          the corpus (testdata/fetch-sid.sh)
+#   sid/                   sid 7.2 modules, relocated back onto sid's vmlinux
+#   sid-onto-bookworm/     the same distilled, relocated onto bookworm's 6.12
+#                          vmlinux (distilled types go missing: refusals)
+#   bookworm/              bookworm 6.12 modules (pahole 1.24), relocated back
+#   bookworm-onto-trixie/  the same distilled, relocated onto trixie's 6.12
+#                          vmlinux (same kernel, pahole 1.30: other type ids)
+#
+# Each holds <module path>.base, .split, .reloc for the distill sets, .reloc
+# for the onto sets; where libbpf refused, .err instead ("STEP ERRNO" and
+# libbpf's warnings). kernels.list names each set's vmlinux; libbpf.version;
+# .complete when done. Needs root. Idempotent: a complete reference
+# directory is kept. Prints the reference directory.
+#
+#   KBTF_SID_DIR, KBTF_CORPUS_DIR, KBTF_TRIXIE_DIR  the corpora
+#                (testdata/fetch-sid.sh, fetch-corpus.sh, fetch-trixie.sh)
 #   KBTF_SID_CHROOT       the chroot (testdata/chroot-sid.sh)
 #   KBTF_SID_DISTILL_REF  where to write (default: ~/.cache/kbtf/sid-distill)
-#
-# Layout: modules/<path>.base, .split, .reloc (or .err, "STEP ERRNO", where
-# libbpf refused), libbpf.version, and .complete when done.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}
-corpus=$("$here/fetch-sid.sh")
+sid=$(realpath "$("$here/fetch-sid.sh")")
+bookworm=$(realpath "$("$here/fetch-corpus.sh")")
+trixie=$(realpath "$("$here/fetch-trixie.sh")")
 chroot_dir=$("$here/chroot-sid.sh")
 ref=${KBTF_SID_DISTILL_REF:-$cache/kbtf/sid-distill}
 mkdir -p "$ref"
 ref=$(realpath "$ref")
-corpus=$(realpath "$corpus")
 if [ -f "$ref/.complete" ]; then
     echo "$ref"
     exit 0
@@ -41,29 +52,40 @@ case $version in
 esac
 
 # Mount points of this script's own, so that it can run beside ref-sid.sh.
-mnt_corpus=$chroot_dir/mnt/distill-corpus
-mnt_out=$chroot_dir/mnt/distill-out
-mkdir -p "$mnt_corpus" "$mnt_out"
+mnt=$chroot_dir/mnt/distill
+mkdir -p "$mnt/out" "$mnt/sid" "$mnt/bookworm" "$mnt/trixie"
 cleanup() {
-    umount "$mnt_corpus" 2>/dev/null || true
-    umount "$mnt_out" 2>/dev/null || true
+    for m in out sid bookworm trixie; do umount "$mnt/$m" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-mountpoint -q "$mnt_corpus" || mount --bind -o ro "$corpus/root" "$mnt_corpus"
-mountpoint -q "$mnt_out" || mount --bind "$ref" "$mnt_out"
+mountpoint -q "$mnt/out" || mount --bind "$ref" "$mnt/out"
+for c in sid bookworm trixie; do
+    mountpoint -q "$mnt/$c" || mount --bind -o ro "${!c}/root" "$mnt/$c"
+done
 
 cp "$here/oracle/btf_distill.c" "$ref/btf_distill.c"
-in_chroot gcc -O2 -Wall -o /mnt/distill-out/btf_distill /mnt/distill-out/btf_distill.c -lbpf
+in_chroot gcc -O2 -Wall -o /mnt/distill/out/btf_distill /mnt/distill/out/btf_distill.c -lbpf
 echo "$version" > "$ref/libbpf.version"
 
-vmlinux_rel=$(readlink "$corpus/vmlinux"); vmlinux_rel=${vmlinux_rel#root/}
-modules_rel=$(readlink "$corpus/modules"); modules_rel=${modules_rel#root/}
-start=$(date +%s)
-rm -rf "$ref/modules"
-sed 's|^modules/||' "$corpus/modules.list" |
-    in_chroot /mnt/distill-out/btf_distill "/mnt/distill-corpus/$vmlinux_rel" \
-        "/mnt/distill-corpus/$modules_rel" /mnt/distill-out/modules
-echo "ref-distill: $(wc -l < "$corpus/modules.list") modules in $(( $(date +%s) - start )) s," \
-     "$(find "$ref/modules" -name '*.err' | wc -l) refused" >&2
+# The chroot's path of a corpus's vmlinux or module directory.
+inside() { local l; l=$(readlink "${!1}/$2"); echo "/mnt/distill/$1/${l#root/}"; }
+
+rm -rf "$ref/sid" "$ref/sid-onto-bookworm" "$ref/bookworm" "$ref/bookworm-onto-trixie" "$ref/kernels.list"
+# distill_set CORPUS ONTO: CORPUS's modules, relocated back and onto ONTO.
+distill_set() {
+    local start
+    start=$(date +%s)
+    sed 's|^modules/||' "${!1}/modules.list" |
+        in_chroot /mnt/distill/out/btf_distill "$(inside "$1" vmlinux)" "$(inside "$1" modules)" \
+            "/mnt/distill/out/$1" "$(inside "$2" vmlinux)" "/mnt/distill/out/$1-onto-$2"
+    for set in "$1" "$1-onto-$2"; do
+        local k=$1; [ "$set" = "$1" ] || k=$2
+        echo "$set $(basename "$(readlink "${!k}/vmlinux")")" >> "$ref/kernels.list"
+        echo "ref-distill: $set: $(wc -l < "${!1}/modules.list") modules in $(( $(date +%s) - start )) s," \
+             "$(find "$ref/$set" -name '*.reloc' | wc -l) relocated, $(find "$ref/$set" -name '*.err' | wc -l) refused" >&2
+    done
+}
+distill_set sid bookworm
+distill_set bookworm trixie
 touch "$ref/.complete"
 echo "$ref"

@@ -9,9 +9,14 @@
  *
  *   btf_distill VMLINUX IN_ROOT OUT_ROOT < list
  *
+ *   btf_distill VMLINUX IN_ROOT OUT_ROOT OTHER_VMLINUX OTHER_OUT_ROOT < list
+ *
  * Writes OUT_ROOT/REL.base, REL.split, REL.reloc; a failing step writes
- * OUT_ROOT/REL.err holding "STEP ERRNO" instead of the files after it.
- * Built against libbpf 1.7 by testdata/ref-distill.sh.
+ * OUT_ROOT/REL.err holding "STEP ERRNO" and libbpf's warnings instead of
+ * the files after it. With OTHER_VMLINUX (another kernel), the new split is
+ * also relocated onto that kernel's BTF: OTHER_OUT_ROOT/REL.reloc, or
+ * OTHER_OUT_ROOT/REL.err. Built against libbpf 1.7 by
+ * testdata/ref-distill.sh.
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,8 +27,15 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+/* libbpf's warnings since the last step began: the error files keep them. */
+static char warnings[4096];
+
+static int keep_warnings(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	size_t used = strlen(warnings);
+
+	if (level == LIBBPF_WARN && used < sizeof(warnings) - 1)
+		vsnprintf(warnings + used, sizeof(warnings) - used, fmt, ap);
 	return 0;
 }
 
@@ -58,32 +70,66 @@ static int put(const char *out, const char *rel, const char *ext, const void *da
 
 static int fail(const char *out, const char *rel, const char *step, int err)
 {
-	char msg[64];
-	int n = snprintf(msg, sizeof(msg), "%s %d\n", step, err);
+	char msg[sizeof(warnings) + 64];
+	int n = snprintf(msg, sizeof(msg), "%s %d\n%s", step, err, warnings);
 
 	return put(out, rel, "err", msg, n);
+}
+
+/* Parses the distilled pair back from its bytes, relocates the split onto
+ * VMLINUX and writes the result (or why not) under OUT.
+ */
+static int relocate(const char *out, const char *rel, struct btf *vmlinux,
+		    const void *base_data, __u32 base_len, const void *split_data, __u32 split_len)
+{
+	struct btf *base, *split = NULL;
+	const void *data;
+	__u32 len;
+	int err, failed = 0;
+
+	warnings[0] = 0;
+	base = btf__new(base_data, base_len);
+	split = base ? btf__new_split(split_data, split_len, base) : NULL;
+	if (!split) {
+		failed = fail(out, rel, "reparse", -errno);
+		goto out;
+	}
+	err = btf__relocate(split, vmlinux);
+	if (err) {
+		failed = fail(out, rel, "relocate", err);
+		goto out;
+	}
+	data = btf__raw_data(split, &len);
+	failed = put(out, rel, "reloc", data, len);
+out:
+	btf__free(split);
+	btf__free(base);
+	return failed;
 }
 
 int main(int argc, char **argv)
 {
 	char line[PATH_MAX], in[2 * PATH_MAX];
-	struct btf *vmlinux;
+	struct btf *vmlinux, *other = NULL;
 	int n = 0, failed = 0;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s VMLINUX IN_ROOT OUT_ROOT < list\n", argv[0]);
+	if (argc != 4 && argc != 6) {
+		fprintf(stderr, "usage: %s VMLINUX IN_ROOT OUT_ROOT [OTHER_VMLINUX OTHER_OUT_ROOT] < list\n",
+			argv[0]);
 		return 2;
 	}
-	libbpf_set_print(silent);
+	libbpf_set_print(keep_warnings);
 	vmlinux = btf__parse(argv[1], NULL);
-	if (!vmlinux) {
-		fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));
+	if (argc == 6)
+		other = btf__parse(argv[4], NULL);
+	if (!vmlinux || (argc == 6 && !other)) {
+		fprintf(stderr, "%s: %s\n", vmlinux ? argv[4] : argv[1], strerror(errno));
 		return 1;
 	}
 	while (fgets(line, sizeof(line), stdin)) {
-		struct btf *split, *base = NULL, *new_split = NULL, *base2 = NULL, *split2 = NULL;
+		struct btf *split, *base = NULL, *new_split = NULL;
 		const void *data;
-		__u32 base_len, split_len, len;
+		__u32 base_len, split_len;
 		void *base_copy = NULL, *split_copy = NULL;
 		int err;
 
@@ -92,6 +138,7 @@ int main(int argc, char **argv)
 			continue;
 		n++;
 		snprintf(in, sizeof(in), "%s/%s", argv[2], line);
+		warnings[0] = 0;
 		split = btf__parse_split(in, vmlinux);
 		if (!split) {
 			failed |= fail(argv[3], line, "parse", -errno);
@@ -110,29 +157,19 @@ int main(int argc, char **argv)
 		memcpy(split_copy, data, split_len);
 		failed |= put(argv[3], line, "base", base_copy, base_len);
 		failed |= put(argv[3], line, "split", split_copy, split_len);
-
-		base2 = btf__new(base_copy, base_len);
-		split2 = base2 ? btf__new_split(split_copy, split_len, base2) : NULL;
-		if (!split2) {
-			failed |= fail(argv[3], line, "reparse", -errno);
-			goto next;
-		}
-		err = btf__relocate(split2, vmlinux);
-		if (err) {
-			failed |= fail(argv[3], line, "relocate", err);
-			goto next;
-		}
-		data = btf__raw_data(split2, &len);
-		failed |= put(argv[3], line, "reloc", data, len);
+		failed |= relocate(argv[3], line, vmlinux, base_copy, base_len, split_copy, split_len);
+		if (other)
+			failed |= relocate(argv[5], line, other, base_copy, base_len, split_copy,
+					   split_len);
 next:
-		btf__free(split2);
-		btf__free(base2);
 		btf__free(new_split);
 		btf__free(base);
 		btf__free(split);
 		free(base_copy);
 		free(split_copy);
 	}
+	btf__free(other);
+	btf__free(vmlinux);
 	fprintf(stderr, "btf_distill: %d modules\n", n);
 	return failed ? 1 : 0;
 }

@@ -59,8 +59,8 @@ impl Corpus {
         None
     }
 
-    /// The libbpf 1.7 references of distill and relocate over the sid
-    /// corpus that `testdata/ref-distill.sh` makes in sid's chroot
+    /// The libbpf 1.7 references of distill and relocate over the sid and
+    /// bookworm corpora that `testdata/ref-distill.sh` makes in sid's chroot
     /// (`KBTF_SID_DISTILL_REF`, else `~/.cache/kbtf/sid-distill`). `None`,
     /// reported as a skip, when absent or incomplete.
     pub fn sid_distill_references() -> Option<PathBuf> {
