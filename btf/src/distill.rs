@@ -66,8 +66,9 @@ impl Btf {
     /// See [the module documentation](crate::distill) for what is kept.
     ///
     /// Fails, as libbpf does, when this BTF has no base, when one of its
-    /// types refers to a base type of a kind that cannot be distilled, or
-    /// when a named base enum has a size libbpf cannot add.
+    /// types refers to a base type of a kind that cannot be distilled (the
+    /// error names that base type, as libbpf's warning does), or when a
+    /// named base enum has a size libbpf cannot add.
     pub fn distill_base(&self) -> Result<Distilled> {
         if self.base.is_none() {
             return Err(Error::BadArgument(
@@ -163,9 +164,9 @@ impl<'a> Distill<'a> {
                     | Kind::TypeTag
             ) {
                 return Err(Error::Invalid {
-                    id: from,
+                    id: TypeId(target),
                     what: format!(
-                        "refers to base type [{target}], a {}, which a distilled base cannot hold",
+                        "a {} of the base, referred to by type [{from}], cannot be distilled",
                         kind.name()
                     ),
                 });
@@ -384,7 +385,9 @@ mod tests {
             .unwrap();
         let mut split = Btf::new_split(Arc::new(base));
         let ptr = split.add_ptr(f).unwrap();
-        let err = split.distill_base().unwrap_err().to_string();
+        let err = split.distill_base().unwrap_err();
+        assert!(matches!(err, Error::Invalid { id, .. } if id == f), "{err}");
+        let err = err.to_string();
         assert!(err.contains(&format!("[{ptr}]")), "{err}");
         assert!(err.contains("FUNC"), "{err}");
     }
