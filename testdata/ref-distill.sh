@@ -11,6 +11,9 @@
 #   bookworm/              bookworm 6.12 modules (pahole 1.24), relocated back
 #   bookworm-onto-trixie/  the same distilled, relocated onto trixie's 6.12
 #                          vmlinux (same kernel, pahole 1.30: other type ids)
+#   cases/CASE/{back,onto}/ the hand-made cases of btf/tests/data/distill:
+#                          CASE/split.btf over CASE/base.btf, relocated back
+#                          and onto CASE/onto.btf (files split.btf.EXT)
 #
 # Each holds <module path>.base, .split, .reloc for the distill sets, .reloc
 # for the onto sets; where libbpf refused, .err instead ("STEP ERRNO" and
@@ -53,12 +56,13 @@ esac
 
 # Mount points of this script's own, so that it can run beside ref-sid.sh.
 mnt=$chroot_dir/mnt/distill
-mkdir -p "$mnt/out" "$mnt/sid" "$mnt/bookworm" "$mnt/trixie"
+mkdir -p "$mnt/out" "$mnt/sid" "$mnt/bookworm" "$mnt/trixie" "$mnt/cases"
 cleanup() {
-    for m in out sid bookworm trixie; do umount "$mnt/$m" 2>/dev/null || true; done
+    for m in out sid bookworm trixie cases; do umount "$mnt/$m" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 mountpoint -q "$mnt/out" || mount --bind "$ref" "$mnt/out"
+mountpoint -q "$mnt/cases" || mount --bind -o ro "$here/../btf/tests/data/distill" "$mnt/cases"
 for c in sid bookworm trixie; do
     mountpoint -q "$mnt/$c" || mount --bind -o ro "${!c}/root" "$mnt/$c"
 done
@@ -70,7 +74,7 @@ echo "$version" > "$ref/libbpf.version"
 # The chroot's path of a corpus's vmlinux or module directory.
 inside() { local l; l=$(readlink "${!1}/$2"); echo "/mnt/distill/$1/${l#root/}"; }
 
-rm -rf "$ref/sid" "$ref/sid-onto-bookworm" "$ref/bookworm" "$ref/bookworm-onto-trixie" "$ref/kernels.list"
+rm -rf "$ref/sid" "$ref/sid-onto-bookworm" "$ref/bookworm" "$ref/bookworm-onto-trixie" "$ref/cases" "$ref/kernels.list"
 # distill_set CORPUS ONTO: CORPUS's modules, relocated back and onto ONTO.
 distill_set() {
     local start
@@ -87,5 +91,14 @@ distill_set() {
 }
 distill_set sid bookworm
 distill_set bookworm trixie
+n=0
+for case in "$here"/../btf/tests/data/distill/*/; do
+    case=$(basename "$case")
+    echo split.btf | in_chroot /mnt/distill/out/btf_distill "/mnt/distill/cases/$case/base.btf" \
+        "/mnt/distill/cases/$case" "/mnt/distill/out/cases/$case/back" \
+        "/mnt/distill/cases/$case/onto.btf" "/mnt/distill/out/cases/$case/onto" 2>/dev/null
+    n=$((n + 1))
+done
+echo "ref-distill: $n hand-made cases, $(find "$ref/cases" -name '*.err' | wc -l) refusals" >&2
 touch "$ref/.complete"
 echo "$ref"

@@ -276,3 +276,310 @@ fn sid_modules_relocate_onto_bookworm_like_libbpf_17() {
     };
     relocate_onto_like_libbpf(&sid, &bookworm, &refs, "sid-onto-bookworm");
 }
+
+/// Small hand-made cases for the paths the corpora do not take. Each is a
+/// base, a split over it and another base to relocate onto, written to
+/// `btf/tests/data/distill/CASE/{base,split,onto}.btf` (which
+/// `testdata/ref-distill.sh` hands libbpf).
+mod cases {
+    use std::sync::Arc;
+
+    use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
+
+    /// One case: its name, base, split and the base to relocate onto.
+    pub struct Case {
+        pub name: &'static str,
+        pub base: Arc<Btf>,
+        pub split: Btf,
+        pub onto: Btf,
+    }
+
+    fn int(btf: &mut Btf, name: &str, encoding: u8) -> TypeId {
+        btf.add_int(name, 4, encoding).unwrap()
+    }
+
+    fn strukt(btf: &mut Btf, name: &str, size: u32, member: TypeId) -> TypeId {
+        let s = btf.add_struct(name, size).unwrap();
+        btf.add_field("x", member, 0, 0).unwrap();
+        s
+    }
+
+    fn case(name: &'static str, base: Btf, split: impl FnOnce(&mut Btf), onto: Btf) -> Case {
+        let base = Arc::new(base);
+        let mut s = Btf::new_split(base.clone());
+        split(&mut s);
+        Case {
+            name,
+            base,
+            split: s,
+            onto,
+        }
+    }
+
+    pub fn all() -> Vec<Case> {
+        let mut out = Vec::new();
+
+        // Two structs of one name and one size in the new base: ambiguous.
+        let mut base = Btf::new();
+        let i = int(&mut base, "int", 1);
+        let s = strukt(&mut base, "s", 4, i);
+        let mut onto = Btf::new();
+        let i2 = int(&mut onto, "int", 1);
+        strukt(&mut onto, "s", 4, i2);
+        strukt(&mut onto, "s", 4, i2);
+        out.push(case(
+            "multiple-candidates",
+            base,
+            |sp| {
+                sp.add_ptr(s).unwrap();
+            },
+            onto,
+        ));
+
+        // An embedded struct picks, of two of its name, the one of its size.
+        let mut base = Btf::new();
+        let i = int(&mut base, "int", 1);
+        let s = strukt(&mut base, "s", 8, i);
+        let mut onto = Btf::new();
+        let c = int(&mut onto, "char", 2);
+        let i2 = int(&mut onto, "int", 1);
+        strukt(&mut onto, "s", 4, i2);
+        strukt(&mut onto, "s", 8, c);
+        out.push(case(
+            "embedded-picks-by-size",
+            base,
+            |sp| {
+                let u = sp.add_struct("u", 16).unwrap();
+                sp.add_field("s", s, 0, 0).unwrap();
+                sp.add_field("i", i, 64, 0).unwrap();
+                sp.add_ptr(u).unwrap();
+            },
+            onto,
+        ));
+
+        // An anonymous INT is distilled as it is, and relocation refuses it.
+        let mut base = Btf::new();
+        let anon = base
+            .add_type(StrOff(0), Info::new(Kind::Int, false, 0), 4, &[32])
+            .unwrap();
+        let mut onto = Btf::new();
+        int(&mut onto, "int", 1);
+        out.push(case(
+            "anonymous-int",
+            base,
+            |sp| {
+                sp.add_ptr(anon).unwrap();
+            },
+            onto,
+        ));
+
+        // A split DATASEC holding a base VAR: not distillable.
+        let mut base = Btf::new();
+        let i = int(&mut base, "int", 1);
+        let v = base.add_var("v", i, 1).unwrap();
+        out.push(case(
+            "base-var-in-split-datasec",
+            base,
+            |sp| {
+                sp.add_datasec(".data", 4).unwrap();
+                sp.add_datasec_var(v, 0, 4).unwrap();
+            },
+            Btf::new(),
+        ));
+
+        // ENUM64 distilled as an 8-byte ENUM, found again as an ENUM64; a
+        // FWD found as a struct; a union; a typedef and a FUNC_PROTO moved
+        // into the split.
+        let mut base = Btf::new();
+        let i = int(&mut base, "int", 1);
+        let e = base.add_enum64("e", 8, false).unwrap();
+        base.add_enum_value("A", 1 << 40).unwrap();
+        let f = base.add_fwd("f", false).unwrap();
+        let un = base.add_union("un", 4).unwrap();
+        base.add_field("x", i, 0, 0).unwrap();
+        let td = base.add_typedef("un_t", un).unwrap();
+        let proto = base.add_func_proto(i).unwrap();
+        base.add_func_param("a", td).unwrap();
+        let mut onto = Btf::new();
+        let i2 = int(&mut onto, "int", 1);
+        onto.add_union("un", 4).unwrap();
+        onto.add_field("y", i2, 0, 0).unwrap();
+        strukt(&mut onto, "f", 16, i2);
+        onto.add_enum64("e", 8, true).unwrap();
+        onto.add_enum_value("B", -1).unwrap();
+        out.push(case(
+            "enum64-fwd-union",
+            base,
+            |sp| {
+                let u = sp.add_struct("u", 24).unwrap();
+                sp.add_field("e", e, 0, 0).unwrap();
+                let pf = sp.add_ptr(f).unwrap();
+                let pp = sp.add_ptr(proto).unwrap();
+                sp.add_struct("v", 16).unwrap();
+                sp.add_field("f", pf, 0, 0).unwrap();
+                sp.add_field("p", pp, 64, 0).unwrap();
+                sp.add_ptr(u).unwrap();
+            },
+            onto,
+        ));
+
+        // A named 3-byte ENUM: libbpf's btf__add_enum refuses that size.
+        let mut base = Btf::new();
+        let name = base.add_str(b"odd").unwrap();
+        let odd = base
+            .add_type(name, Info::new(Kind::Enum, false, 0), 3, &[])
+            .unwrap();
+        out.push(case(
+            "enum-of-3-bytes",
+            base,
+            |sp| {
+                sp.add_ptr(odd).unwrap();
+            },
+            Btf::new(),
+        ));
+
+        // An INT of another encoding is no match.
+        let mut base = Btf::new();
+        let i = int(&mut base, "int", 1);
+        let mut onto = Btf::new();
+        int(&mut onto, "int", 0);
+        out.push(case(
+            "int-encoding-mismatch",
+            base,
+            |sp| {
+                sp.add_ptr(i).unwrap();
+            },
+            onto,
+        ));
+
+        // A split FWD, and a FLOAT and a named struct that only the base's
+        // struct members needed (not distilled).
+        let mut base = Btf::new();
+        let fl = base.add_float("double", 8).unwrap();
+        let inner = strukt(&mut base, "inner", 8, fl);
+        let outer = strukt(&mut base, "outer", 8, inner);
+        let mut onto = Btf::new();
+        onto.add_float("double", 8).unwrap();
+        onto.add_struct("outer", 8).unwrap();
+        out.push(case(
+            "split-fwd-and-float",
+            base,
+            |sp| {
+                sp.add_fwd("later", true).unwrap();
+                let c = sp.add_const(fl).unwrap();
+                let p = sp.add_ptr(outer).unwrap();
+                sp.add_struct("w", 16).unwrap();
+                sp.add_field("c", c, 0, 0).unwrap();
+                sp.add_field("p", p, 64, 0).unwrap();
+            },
+            onto,
+        ));
+        out
+    }
+}
+
+/// The committed case files are what [`cases::all`] builds
+/// (`KBTF_WRITE_FIXTURES=1` rewrites them), so the references
+/// `testdata/ref-distill.sh` makes from them match the code.
+#[test]
+fn distill_case_files_are_up_to_date() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/distill");
+    let write = std::env::var_os("KBTF_WRITE_FIXTURES").is_some();
+    for case in cases::all() {
+        let files = [
+            ("base.btf", case.base.to_bytes()),
+            ("split.btf", case.split.to_bytes()),
+            ("onto.btf", case.onto.to_bytes()),
+        ];
+        for (file, bytes) in files {
+            let path = dir.join(case.name).join(file);
+            if write {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
+            }
+            assert_eq!(
+                std::fs::read(&path).ok(),
+                Some(bytes),
+                "{} is not what the case builds (KBTF_WRITE_FIXTURES=1 rewrites it)",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Whether kbtf's error `ours` matches libbpf's refusal `err` (an .err
+/// file): kbtf refuses too, naming the type libbpf's warning names, if any.
+fn same_refusal(err: &[u8], ours: Option<kbtf_btf::Error>) -> Result<(), String> {
+    let err = String::from_utf8_lossy(err);
+    let theirs = err.lines().nth(1).and_then(named_id);
+    match (ours, theirs) {
+        (None, _) => Err(format!("libbpf refuses ({}), kbtf does not", err.trim())),
+        (Some(kbtf_btf::Error::Invalid { id, .. }), Some(t)) if id.0 == t => Ok(()),
+        (Some(_), None) => Ok(()),
+        (Some(e), _) => Err(format!(
+            "both refuse, libbpf naming {theirs:?} ({}), kbtf: {e}",
+            err.trim()
+        )),
+    }
+}
+
+/// The hand-made cases against libbpf 1.7: distilled base and split,
+/// relocation back and onto the case's other base; the same bytes, or a
+/// refusal by both naming the type libbpf's warning names (when it names
+/// one).
+#[test]
+fn distill_cases_like_libbpf_17() {
+    let Some(refs) = Corpus::sid_distill_references() else {
+        return;
+    };
+    let (mut same, mut refused) = (0, 0);
+    let mut failures = Vec::new();
+    for case in cases::all() {
+        let name = case.name;
+        let dir = refs.join("cases").join(name);
+        let ref_file = |set: &str, ext: &str| read(&dir.join(set).join(format!("split.btf.{ext}")));
+        let distilled = case.split.distill_base();
+        if let Some(err) = ref_file("back", "err").filter(|e| e.starts_with(b"distill")) {
+            match same_refusal(&err, distilled.err()) {
+                Ok(()) => refused += 1,
+                Err(e) => failures.push(format!("{name}: distill: {e}")),
+            }
+            continue;
+        }
+        let d = match distilled {
+            Ok(d) => d,
+            Err(e) => {
+                failures.push(format!("{name}: kbtf refuses to distill: {e}"));
+                continue;
+            }
+        };
+        if Some(d.base.to_bytes()) != ref_file("back", "base")
+            || Some(d.split.to_bytes()) != ref_file("back", "split")
+        {
+            failures.push(format!("{name}: distilled base or split differs"));
+            continue;
+        }
+        same += 1;
+        let onto = Arc::new(case.onto);
+        for (set, target) in [("back", case.base.clone()), ("onto", onto)] {
+            let ours = d.split.relocate(target);
+            match (ref_file(set, "reloc"), ref_file(set, "err"), ours) {
+                (Some(theirs), _, Ok(ours)) if ours.to_bytes() == theirs => same += 1,
+                (Some(_), _, Ok(_)) => failures.push(format!("{name}: relocated ({set}) differs")),
+                (Some(_), _, Err(e)) => {
+                    failures.push(format!("{name}: kbtf refuses to relocate ({set}): {e}"))
+                }
+                (None, Some(err), ours) => match same_refusal(&err, ours.err()) {
+                    Ok(()) => refused += 1,
+                    Err(e) => failures.push(format!("{name}: relocate ({set}): {e}")),
+                },
+                (None, None, _) => failures.push(format!("{name}: no libbpf reference for {set}")),
+            }
+        }
+    }
+    println!(
+        "{} hand-made cases: {same} results byte-identical to libbpf 1.7, {refused} refused by both",
+        cases::all().len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
