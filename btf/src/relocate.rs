@@ -378,7 +378,14 @@ impl<'a> Relocate<'a> {
                     continue;
                 }
                 r[slot] = if off >= dist_len {
-                    off - dist_len + base_len
+                    (off - dist_len)
+                        .checked_add(base_len)
+                        .ok_or_else(|| Error::Invalid {
+                            id,
+                            what: format!(
+                                "string offset {off} does not fit 32 bits over a base of {base_len} string bytes"
+                            ),
+                        })?
                 } else {
                     match self.str_map.get(off as usize) {
                         Some(&mapped) if mapped != 0 => mapped,
