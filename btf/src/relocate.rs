@@ -26,10 +26,15 @@
 //!    looked up in that order: INT, FLOAT, ENUM and ENUM64 by name and size,
 //!    FWD by name, STRUCT and UNION by name, and by size too when the real
 //!    base has several of that name. Every distilled type found is checked
-//!    for compatibility (FWD against a struct, union or fwd of its
-//!    kind_flag; INT of the same encoding; ENUM against ENUM or ENUM64;
-//!    STRUCT or UNION of the same size if embedded) and mapped; found twice
-//!    is an error, as is a distilled type found never.
+//!    for compatibility and mapped; found twice is an error, as is a
+//!    distilled type found never. Compatible, as libbpf has it: a FWD with
+//!    a FWD of the same kind_flag, a STRUCT whose kind_flag is clear or a
+//!    UNION whose kind_flag is set (libbpf reads the real type's bitfield
+//!    flag there, not the FWD's struct-or-union flag, and kbtf does the
+//!    same); an INT with an INT of the same encoding; a FLOAT with a FLOAT;
+//!    an ENUM with an ENUM or ENUM64; a STRUCT or UNION with any of the
+//!    real types looked up (a FWD too), of the same size if the split
+//!    embeds it.
 //! 4. `rewrite_ids` and `rewrite_strings`: the split's records, through the
 //!    id map and the string map (a distilled base name becomes the real
 //!    base's name; a split string moves by the difference of the two bases'

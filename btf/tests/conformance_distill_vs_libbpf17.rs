@@ -438,6 +438,31 @@ mod cases {
             Btf::new(),
         ));
 
+        // A distilled struct is found as a FWD of its name; with a struct of
+        // that name too, it is found twice.
+        for (name, with_struct) in [
+            ("struct-onto-fwd", false),
+            ("struct-onto-fwd-and-struct", true),
+        ] {
+            let mut base = Btf::new();
+            let i = int(&mut base, "int", 1);
+            let q = strukt(&mut base, "q", 8, i);
+            let mut onto = Btf::new();
+            let i2 = int(&mut onto, "int", 1);
+            onto.add_fwd("q", false).unwrap();
+            if with_struct {
+                strukt(&mut onto, "q", 8, i2);
+            }
+            out.push(case(
+                name,
+                base,
+                |sp| {
+                    sp.add_ptr(q).unwrap();
+                },
+                onto,
+            ));
+        }
+
         // An INT of another encoding is no match.
         let mut base = Btf::new();
         let i = int(&mut base, "int", 1);
