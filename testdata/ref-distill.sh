@@ -13,7 +13,8 @@
 #                          vmlinux (same kernel, pahole 1.30: other type ids)
 #   cases/CASE/{back,onto}/ the hand-made cases of btf/tests/data/distill:
 #                          CASE/split.btf over CASE/base.btf, relocated back
-#                          and onto CASE/onto.btf (files split.btf.EXT)
+#                          and onto CASE/onto.btf (files split.btf.EXT), and
+#                          the same big-endian (split-be.btf.EXT)
 #
 # Each holds <module path>.base, .split, .reloc for the distill sets, .reloc
 # for the onto sets; where libbpf refused, .err instead ("STEP ERRNO" and
@@ -94,9 +95,11 @@ distill_set bookworm trixie
 n=0
 for case in "$here"/../btf/tests/data/distill/*/; do
     case=$(basename "$case")
-    echo split.btf | in_chroot /mnt/distill/out/btf_distill "/mnt/distill/cases/$case/base.btf" \
-        "/mnt/distill/cases/$case" "/mnt/distill/out/cases/$case/back" \
-        "/mnt/distill/cases/$case/onto.btf" "/mnt/distill/out/cases/$case/onto" 2>/dev/null
+    for e in "" -be; do
+        echo "split$e.btf" | in_chroot /mnt/distill/out/btf_distill "/mnt/distill/cases/$case/base$e.btf" \
+            "/mnt/distill/cases/$case" "/mnt/distill/out/cases/$case/back" \
+            "/mnt/distill/cases/$case/onto$e.btf" "/mnt/distill/out/cases/$case/onto" 2>/dev/null
+    done
     n=$((n + 1))
 done
 echo "ref-distill: $n hand-made cases, $(find "$ref/cases" -name '*.err' | wc -l) refusals" >&2

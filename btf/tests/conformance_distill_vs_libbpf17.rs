@@ -511,10 +511,14 @@ fn distill_case_files_are_up_to_date() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/distill");
     let write = std::env::var_os("KBTF_WRITE_FIXTURES").is_some();
     for case in cases::all() {
+        let be = kbtf_btf::Endian::Big;
         let files = [
             ("base.btf", case.base.to_bytes()),
             ("split.btf", case.split.to_bytes()),
             ("onto.btf", case.onto.to_bytes()),
+            ("base-be.btf", case.base.to_bytes_endian(be)),
+            ("split-be.btf", case.split.to_bytes_endian(be)),
+            ("onto-be.btf", case.onto.to_bytes_endian(be)),
         ];
         for (file, bytes) in files {
             let path = dir.join(case.name).join(file);
@@ -551,7 +555,8 @@ fn same_refusal(err: &[u8], ours: Option<kbtf_btf::Error>) -> Result<(), String>
 /// The hand-made cases against libbpf 1.7: distilled base and split,
 /// relocation back and onto the case's other base; the same bytes, or a
 /// refusal by both naming the type libbpf's warning names (when it names
-/// one).
+/// one). Each case twice: little-endian, and big-endian (read from the
+/// case's `-be` files, as libbpf reads them).
 #[test]
 fn distill_cases_like_libbpf_17() {
     let Some(refs) = Corpus::sid_distill_references() else {
@@ -559,10 +564,29 @@ fn distill_cases_like_libbpf_17() {
     };
     let (mut same, mut refused) = (0, 0);
     let mut failures = Vec::new();
-    for case in cases::all() {
-        let name = case.name;
-        let dir = refs.join("cases").join(name);
-        let ref_file = |set: &str, ext: &str| read(&dir.join(set).join(format!("split.btf.{ext}")));
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/distill");
+    let big_endian = cases::all().into_iter().map(|c| {
+        let dir = data.join(c.name);
+        let base = Arc::new(Btf::parse(&std::fs::read(dir.join("base-be.btf")).unwrap()).unwrap());
+        let split = std::fs::read(dir.join("split-be.btf")).unwrap();
+        let onto = Btf::parse(&std::fs::read(dir.join("onto-be.btf")).unwrap()).unwrap();
+        let split = Btf::parse_split(&split, Some(base.clone())).unwrap();
+        assert_eq!(split.endian(), kbtf_btf::Endian::Big);
+        (
+            "split-be.btf",
+            cases::Case {
+                name: c.name,
+                base,
+                split,
+                onto,
+            },
+        )
+    });
+    let little_endian = cases::all().into_iter().map(|c| ("split.btf", c));
+    for (file, case) in little_endian.chain(big_endian.collect::<Vec<_>>()) {
+        let name = format!("{} ({file})", case.name);
+        let dir = refs.join("cases").join(case.name);
+        let ref_file = |set: &str, ext: &str| read(&dir.join(set).join(format!("{file}.{ext}")));
         let distilled = case.split.distill_base();
         if let Some(err) = ref_file("back", "err").filter(|e| e.starts_with(b"distill")) {
             match same_refusal(&err, distilled.err()) {
@@ -603,7 +627,8 @@ fn distill_cases_like_libbpf_17() {
         }
     }
     println!(
-        "{} hand-made cases: {same} results byte-identical to libbpf 1.7, {refused} refused by both",
+        "{} hand-made cases, little- and big-endian: {same} results byte-identical to libbpf 1.7, \
+         {refused} refused by both",
         cases::all().len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
