@@ -4,8 +4,10 @@
 #
 #   chroot-debian.sh trixie   dwarves (pahole 1.30, libbpf 1.5.0)
 #   chroot-debian.sh sid      dwarves (pahole 1.32, libbpf 1.7.0), binutils (the
-#                             objcopy that makes "as linked" inputs) and
-#                             linux-kbuild-7.2.* (resolve_btfids 7.2)
+#                             objcopy that makes "as linked" inputs),
+#                             linux-kbuild-7.2.* (resolve_btfids 7.2), the
+#                             matching cloud-amd64 headers, gcc and make (real
+#                             out-of-tree kbuild), libbpf-dev (the distill oracle)
 #
 # Needs root and debootstrap (installed from the system's own sources when
 # missing). The system's apt configuration is not touched. Idempotent: a
@@ -63,7 +65,8 @@ if [ -n "$kbuild_series" ]; then
     [ -n "$kbuild" ] || { echo "$me: no linux-kbuild-$kbuild_series.*+$deb package is available" >&2; exit 1; }
     [ "$kbuild" = "linux-kbuild-$kbuild_default+$deb" ] ||
         echo "$me: linux-kbuild-$kbuild_default+$deb is gone, using $kbuild" >&2
-    packages+=(binutils "$kbuild")
+    headers=linux-headers-${kbuild#linux-kbuild-}-cloud-amd64
+    packages+=(binutils "$kbuild" "$headers" gcc libc6-dev make libbpf-dev)
 fi
 chroot "$dir" apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
 chroot "$dir" pahole --version >&2

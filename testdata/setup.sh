@@ -30,9 +30,9 @@ fi
 
 # The newer Debian suites, for the pahole 1.30/1.32 and Linux 7.x tests: their
 # corpora, chroots holding their own tools (the oracles), and what sid's
-# pahole 1.32 makes of the sid corpus. Chroots need root; without it (or with
-# KBTF_SETUP_MODERN=0) those tests report themselves skipped. Under CI they
-# must be set up.
+# pahole 1.32 and libbpf 1.7 (distill, relocate) make of the corpora.
+# Chroots need root; without it (or with KBTF_SETUP_MODERN=0) those tests
+# report themselves skipped. Under CI they must be set up.
 modern() {
     # sudo may reset HOME: the chroots and references go to the caller's cache.
     local as_root=($sudo env "XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}")
@@ -40,7 +40,8 @@ modern() {
         "$here/fetch-sid.sh" >/dev/null &&
         "${as_root[@]}" "$here/chroot-trixie.sh" >/dev/null &&
         "${as_root[@]}" "$here/chroot-sid.sh" >/dev/null &&
-        "${as_root[@]}" "$here/ref-sid.sh" >/dev/null
+        "${as_root[@]}" "$here/ref-sid.sh" >/dev/null &&
+        "${as_root[@]}" "$here/ref-distill.sh" >/dev/null
 }
 if [ "${KBTF_SETUP_MODERN:-1}" != 0 ]; then
     if ! modern; then

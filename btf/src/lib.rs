@@ -21,6 +21,7 @@ mod btf;
 mod build;
 pub mod check;
 pub mod dedup;
+pub mod distill;
 pub mod dump;
 pub mod embed;
 #[cfg(feature = "dwarf")]
@@ -37,6 +38,7 @@ mod kind;
 pub mod lookup;
 mod read;
 pub mod record;
+pub mod relocate;
 pub mod signals;
 mod strings;
 mod view;

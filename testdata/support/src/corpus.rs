@@ -53,6 +53,23 @@ impl Corpus {
         None
     }
 
+    /// The libbpf 1.7 references of distill and relocate over the sid and
+    /// bookworm corpora that `testdata/ref-distill.sh` makes in sid's chroot
+    /// (`KBTF_SID_DISTILL_REF`, else `~/.cache/kbtf/sid-distill`). `None`,
+    /// reported as a skip, when absent or incomplete (a failure under CI).
+    pub fn sid_distill_references() -> Option<PathBuf> {
+        let dir = cache_dir("KBTF_SID_DISTILL_REF", "sid-distill")?;
+        if dir.join(".complete").exists() {
+            return Some(dir);
+        }
+        crate::skip_unless_ci(format!(
+            "libbpf 1.7 distill references not found at {} (run testdata/chroot-sid.sh, then \
+             testdata/ref-distill.sh as root)",
+            dir.display()
+        ));
+        None
+    }
+
     fn find_in(var: &str, cache_name: &str, fetch: &str) -> Option<Corpus> {
         let dir = cache_dir(var, cache_name)?;
         if dir.join(".complete").exists() {
