@@ -7,6 +7,7 @@
 //! crate's library only serves the harness binary.
 
 pub mod elf;
+pub mod modern;
 pub mod process;
 pub mod report;
 pub mod scenario;
