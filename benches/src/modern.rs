@@ -401,3 +401,49 @@ impl Drop for Mounts {
         let _ = fs::remove_dir(self.host_side(&self.base));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_the_suites_kbuild_flags() {
+        // modern-kernels.md (trixie's Makefile.btf) and testdata/ref-sid.sh (7.2's).
+        let features = "--btf_features=encode_force,var,float,enum64,decl_tag,type_tag,\
+                        optimized_func,consistent_func,decl_tag_kfuncs";
+        assert_eq!(
+            Suite::Trixie.pahole_flags(2).join(" "),
+            format!("-J -j2 {features} -j2 --btf_features=+reproducible_build --lang_exclude=rust")
+        );
+        assert_eq!(
+            Suite::Sid.pahole_flags(1).join(" "),
+            format!(
+                "-J -j1 {features} --btf_features=attributes --btf_features=layout -j1 \
+                 --btf_features=+reproducible_build --lang_exclude=rust"
+            )
+        );
+    }
+
+    #[test]
+    fn host_paths_map_into_the_chroot_under_their_bind() {
+        let mut m = Mounts::new(Path::new("/nonexistent/chroot"));
+        m.binds.push(("/data/corpus".into(), "corpus".into()));
+        m.binds.push(("/tmp/x".into(), "work".into()));
+        let base = format!("/mnt/kbtf-compare-{}", std::process::id());
+        assert_eq!(
+            m.inner(Path::new("/data/corpus/root/vmlinux")).unwrap(),
+            Path::new(&base).join("corpus/root/vmlinux")
+        );
+        assert_eq!(
+            m.inner_opt("--btf_encode_detached", Path::new("/tmp/x/a/b.BTF.1"))
+                .unwrap(),
+            OsString::from(format!("--btf_encode_detached={base}/work/a/b.BTF.1"))
+        );
+        assert!(m.inner(Path::new("/data/corpusx/y")).is_err());
+        assert_eq!(
+            m.host_side(Path::new("/mnt/a")),
+            Path::new("/nonexistent/chroot/mnt/a")
+        );
+        m.binds.clear(); // nothing was mounted: nothing to unmount
+    }
+}
