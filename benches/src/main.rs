@@ -1,5 +1,6 @@
 //! `kbtf-benches compare`: kbtf against Debian's pahole and the kernel's
-//! resolve_btfids on the corpus; see benches/README.md.
+//! resolve_btfids on the corpus, and against trixie's and sid's tools in their
+//! chroots on those suites' kernels; see benches/README.md.
 
 use kbtf_testsupport::corpus;
 
@@ -35,7 +36,8 @@ struct CompareArgs {
     /// Run only these scenarios (repeatable; default: all)
     #[arg(short, long = "scenario", value_parser = scenario_names())]
     scenarios: Vec<String>,
-    /// Use this many modules, evenly spread over the sorted corpus list (default: all)
+    /// Use this many modules, evenly spread over the sorted list of the bookworm corpus
+    /// (and of the sid corpus for the sid-* scenarios; default: all)
     #[arg(short, long)]
     modules: Option<usize>,
     /// Where to write the JSON results
