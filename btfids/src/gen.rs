@@ -28,6 +28,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! With [`GenOptions::btf2btf`] (Linux 7.x, pahole 1.32), resolving is
+//! resolve_btfids 7.x's `--btf` mode ([`crate::btf2btf`]): the encoded BTF
+//! is rewritten and sorted by name, and that is the BTF embedded.
+//!
 //! This lives in kbtf-btfids (behind its `gen` feature, which turns on
 //! kbtf-btf's DWARF encoder) because it is the one place that needs both
 //! halves: kbtf-btf knows nothing of `.BTF_ids`, and BPF tooling that only
@@ -41,6 +45,7 @@ use kbtf_btf::encode::{dedup_options, encode_elf, encode_mapped, EncodeOptions};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 
+use crate::btf2btf::btf2btf;
 use crate::names::TypeNames;
 use crate::{moves, resolve, Error, IdsElf, Outcome, Result};
 
@@ -51,6 +56,10 @@ pub struct GenOptions {
     pub encode: EncodeOptions,
     /// `--fatal_warnings`: unresolved symbols fail the run.
     pub fatal_warnings: bool,
+    /// Linux 7.x's gen-btf.sh: resolve_btfids `--btf` rewrites the encoded
+    /// BTF (kfuncs with implicit arguments, types sorted by name:
+    /// [`crate::btf2btf`]) and resolves against that, before it is embedded.
+    pub btf2btf: bool,
 }
 
 impl GenOptions {
@@ -59,6 +68,16 @@ impl GenOptions {
         GenOptions {
             encode: EncodeOptions::kernel(),
             fatal_warnings: false,
+            btf2btf: false,
+        }
+    }
+
+    /// What Linux 7.x's gen-btf.sh asks of pahole 1.32 and resolve_btfids.
+    pub fn kernel_7() -> GenOptions {
+        GenOptions {
+            encode: EncodeOptions::kernel_for(kbtf_btf::encode::PaholeVersion::V1_32),
+            fatal_warnings: false,
+            btf2btf: true,
         }
     }
 }
@@ -129,28 +148,47 @@ fn dedup_encoded(
         .map_err(|e| step("encoding BTF")(e.into()))
 }
 
-/// The ids of `elf` resolved against `btf`, `earlier` being the BTF that
-/// may have produced ids already there. `None` when the file has no
-/// `.BTF_ids` (or no symbols), as resolve_btfids then skips the step.
+/// The ELF file's `.BTF_ids`, `None` when it has none (or no symbols), as
+/// resolve_btfids then skips the step.
+fn ids_elf(elf: &[u8]) -> Result<Option<IdsElf<'_>>> {
+    match IdsElf::parse(elf) {
+        Ok(ids) => Ok(Some(ids)),
+        Err(Error::NoBtfIdsSection | Error::NoSymtab) => Ok(None),
+        Err(e) => Err(step("reading .BTF_ids")(e)),
+    }
+}
+
+/// resolve_btfids on the encoded `btf`: the BTF to embed and the ids of
+/// `elf` resolved against it (`None` without `.BTF_ids`). `earlier` is the
+/// BTF that may have produced ids already there. With
+/// [`GenOptions::btf2btf`], 7.x's transform first.
 fn resolve_ids<'a>(
     elf: &'a [u8],
-    btf: &Btf,
+    btf: Btf,
     earlier: Option<&Btf>,
     opts: &GenOptions,
-) -> Result<Option<(IdsElf<'a>, Outcome)>> {
-    let ids = match IdsElf::parse(elf) {
-        Ok(ids) => ids,
-        Err(Error::NoBtfIdsSection | Error::NoSymtab) => return Ok(None),
-        Err(e) => return Err(step("reading .BTF_ids")(e)),
-    };
+) -> Result<(Btf, Option<(IdsElf<'a>, Outcome)>)> {
+    let ids = ids_elf(elf)?;
     let earlier: Vec<&dyn TypeNames> = earlier.iter().map(|b| *b as &dyn TypeNames).collect();
-    let outcome = resolve(&ids, btf, &earlier).map_err(step("resolving .BTF_ids"))?;
-    if opts.fatal_warnings && !outcome.warnings.is_empty() {
-        return Err(step("resolving .BTF_ids")(Error::FatalWarnings(
-            outcome.warnings.len(),
-        )));
+    let (btf, outcome) = if opts.btf2btf {
+        let out = btf2btf(btf, ids.as_ref(), &earlier).map_err(step("resolving .BTF_ids"))?;
+        (out.btf, out.btf_ids)
+    } else {
+        let outcome = match &ids {
+            Some(ids) => Some(resolve(ids, &btf, &earlier).map_err(step("resolving .BTF_ids"))?),
+            None => None,
+        };
+        (btf, outcome)
+    };
+    let resolved = ids.zip(outcome);
+    if let Some((_, outcome)) = &resolved {
+        if opts.fatal_warnings && !outcome.warnings.is_empty() {
+            return Err(step("resolving .BTF_ids")(Error::FatalWarnings(
+                outcome.warnings.len(),
+            )));
+        }
     }
-    Ok(Some((ids, outcome)))
+    Ok((btf, resolved))
 }
 
 /// gen-btf.sh `--btf_base` on a module's bytes: its split BTF over `base`
@@ -163,9 +201,10 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
         .ok()
         .and_then(|blob| Btf::parse_split(&blob, Some(base.btf().clone())).ok());
     let btf = encode(elf, Some(base), &opts.encode)?;
+    let (btf, resolved) = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
 
-    let (with_ids, warnings, notes) = match resolve_ids(elf, &btf, old_btf.as_ref(), opts)? {
+    let (with_ids, warnings, notes) = match resolved {
         Some((ids, outcome)) => (
             Cow::Owned(outcome.apply(&ids)),
             outcome.warnings,
@@ -196,10 +235,10 @@ pub fn gen_vmlinux(file: &FileBytes, opts: &GenOptions) -> Result<VmlinuxOutput>
     let elf: &[u8] = file;
     let old_btf = btf_blob(elf).ok().and_then(|blob| Btf::parse(&blob).ok());
     let btf = encode_file_bytes(file, &opts.encode)?;
+    let (btf, resolved) = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
     let info = ElfInfo::parse(elf).map_err(|e| step("reading the ELF header")(e.into()))?;
     let object = btf_object(&blob, &info).map_err(|e| step("writing .btf.o")(e.into()))?;
-    let resolved = resolve_ids(elf, &btf, old_btf.as_ref(), opts)?;
     let (btf_ids, moves, warnings, notes) = match resolved {
         Some((ids, outcome)) => {
             let moves = (!outcome.moves.is_empty())
