@@ -298,7 +298,11 @@ pub fn run(o: &Options) -> Result<(), Error> {
                 .as_deref()
                 .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
             let earlier: Vec<&dyn TypeNames> = own.iter().map(|n| n as &dyn TypeNames).collect();
-            let out = btf2btf(btf, elf.as_ref(), &earlier).map_err(|e| e.in_file(&o.elf))?;
+            // A problem of the BTF is named by its file, one of .BTF_ids by the ELF file.
+            let out = btf2btf(btf, elf.as_ref(), &earlier).map_err(|e| match e {
+                e @ (IdsError::Btf(_) | IdsError::Kfunc { .. }) => e.in_file(btf_path),
+                e => e.in_file(&o.elf),
+            })?;
             if o.verbose > 0 {
                 for k in &out.rewritten {
                     eprintln!("resolve_btfids: updated BTF for kfunc with implicit args {k}");
