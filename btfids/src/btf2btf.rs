@@ -18,8 +18,8 @@
 //! the member symbols at their old slots, so on a file it processed, the
 //! word after a symbol is another function's flags, and a second run
 //! rewrites the wrong kfuncs. kbtf reads each symbol's flags from the entry
-//! it owns ([`crate::recover`] finds the owners of a set resolved before,
-//! through `earlier` BTFs that produced its ids), and [`crate::resolve()`]
+//! it owns (the owners of a set resolved before are found as [`crate::resolve()`]
+//! finds them, through `earlier` BTFs that produced its ids), and [`crate::resolve()`]
 //! moves each member symbol to its entry (the [`crate::Outcome::moves`], for
 //! `--patch_btfids` or an in-place rewrite). On a file as linked, both read
 //! the same words, and the section bytes are upstream's either way: moving
@@ -41,7 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use hashbrown::HashMap;
+use std::collections::HashMap;
 
 use kbtf_btf::permute::sort_by_name;
 use kbtf_btf::{Btf, Kind, TypeId};
@@ -82,7 +82,8 @@ pub struct Btf2Btf {
 /// The `.BTF_ids` flags of each kfunc name: for every `func` symbol in a
 /// set8, the flags of the entry it owns, the set with the greatest name
 /// winning, then the first symbol. `earlier` are BTFs that may have produced
-/// ids already in the section (see [`crate::recover`]).
+/// ids already in the section (a set resolved before has its owners recovered
+/// through them, as [`crate::resolve()`] does).
 pub fn kfunc_flags(
     elf: &IdsElf,
     layout: &Layout,

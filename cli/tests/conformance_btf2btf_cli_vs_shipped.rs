@@ -149,3 +149,26 @@ fn distill_base_is_refused_by_name() {
     assert!(err.contains("--distill_base"), "{err}");
     assert!(!suffixed(&f, ".BTF").exists());
 }
+
+#[test]
+fn a_truncated_btf_is_named_and_nothing_is_written() {
+    let Some((corpus, refs)) = find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let module = corpus.module("tcp_dctcp.ko");
+    let rel = module.strip_prefix(corpus.dir.join("modules")).unwrap();
+    let ko = dir.path().join("tcp_dctcp.ko");
+    std::fs::copy(refs.join("modules").join(rel), &ko).unwrap();
+    let btf1 = std::fs::read(suffixed(&refs.join("modules").join(rel), ".BTF.1")).unwrap();
+    let cut = dir.path().join("cut.BTF.1");
+    std::fs::write(&cut, &btf1[..btf1.len() / 2]).unwrap();
+    let out = kbtf(&[&"--btf", &cut, &"-b", &corpus.vmlinux(), &ko]);
+    assert_eq!(out.status.code(), Some(255));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cut.BTF.1") && err.contains("truncated"),
+        "{err}"
+    );
+    assert!(!suffixed(&ko, ".BTF").exists() && !suffixed(&ko, ".BTF_ids").exists());
+}
