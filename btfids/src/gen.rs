@@ -46,7 +46,9 @@ use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 
 use crate::btf2btf::btf2btf;
+use crate::layout::Layout;
 use crate::names::TypeNames;
+use crate::{move_symbols, recover};
 use crate::{moves, resolve, Error, IdsElf, Outcome, Result};
 
 /// What gen-btf.sh's `RESOLVE_BTFIDS_FLAGS` and kbtf's own options ask of the `.BTF_ids` step.
@@ -148,6 +150,46 @@ fn dedup_encoded(
         .map_err(|e| step("encoding BTF")(e.into()))
 }
 
+/// The ELF file's bytes as the encoder should read them, when they differ.
+///
+/// pahole's decl_tag_kfuncs takes each kfunc's flags from the word after its
+/// `.BTF_ids` symbol; in a file upstream resolve_btfids processed, that word
+/// belongs to another function (the set was sorted, the symbol stayed). If
+/// the file's own `.BTF` (`earlier`) explains the ids already there, a copy
+/// with every member symbol moved to its own entry is what the encoder reads,
+/// so that a second run tags the same functions as the first. `None` when no
+/// symbol needs to move (a file as linked, or one kbtf processed) or when
+/// the ids cannot be explained (resolving reports that later).
+fn with_symbols_repaired(
+    elf: &[u8],
+    earlier: Option<&Btf>,
+    opts: &EncodeOptions,
+) -> Option<Vec<u8>> {
+    if !opts.decl_tag_kfuncs {
+        return None;
+    }
+    let earlier = earlier?;
+    let ids = IdsElf::parse(elf).ok()?;
+    let layout = Layout::new(&ids).ok()?;
+    let sec = ids.section_bytes();
+    if !layout
+        .sets
+        .iter()
+        .any(|s| recover::is_resolved(&ids, s, sec))
+    {
+        return None;
+    }
+    // Resolving against the BTF that gave the ids keeps every entry where it
+    // is (stable sort of sorted ids) and moves the symbols to their own.
+    let outcome = resolve(&ids, earlier, &[]).ok()?;
+    if outcome.moves.is_empty() {
+        return None;
+    }
+    let mut copy = elf.to_vec();
+    move_symbols(&ids, &mut copy, &outcome.moves);
+    Some(copy)
+}
+
 /// The ELF file's `.BTF_ids`, `None` when it has none (or no symbols), as
 /// resolve_btfids then skips the step.
 fn ids_elf(elf: &[u8]) -> Result<Option<IdsElf<'_>>> {
@@ -200,7 +242,10 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
     let old_btf = btf_blob(elf)
         .ok()
         .and_then(|blob| Btf::parse_split(&blob, Some(base.btf().clone())).ok());
-    let btf = encode(elf, Some(base), &opts.encode)?;
+    let btf = match with_symbols_repaired(elf, old_btf.as_ref(), &opts.encode) {
+        Some(repaired) => encode(&repaired, Some(base), &opts.encode)?,
+        None => encode(elf, Some(base), &opts.encode)?,
+    };
     let (btf, resolved) = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
 
@@ -234,7 +279,10 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
 pub fn gen_vmlinux(file: &FileBytes, opts: &GenOptions) -> Result<VmlinuxOutput> {
     let elf: &[u8] = file;
     let old_btf = btf_blob(elf).ok().and_then(|blob| Btf::parse(&blob).ok());
-    let btf = encode_file_bytes(file, &opts.encode)?;
+    let btf = match with_symbols_repaired(elf, old_btf.as_ref(), &opts.encode) {
+        Some(repaired) => encode(&repaired, None, &opts.encode)?,
+        None => encode_file_bytes(file, &opts.encode)?,
+    };
     let (btf, resolved) = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
     let info = ElfInfo::parse(elf).map_err(|e| step("reading the ELF header")(e.into()))?;

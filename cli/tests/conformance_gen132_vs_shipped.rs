@@ -163,3 +163,54 @@ fn sid_vmlinux_gets_its_shipped_btf_and_ids() {
         "kbtf gen (pahole 1.32): the sid vmlinux's .btf.o and .BTF_ids hold the shipped sections"
     );
 }
+
+/// Files Debian's build processed (each set sorted, its symbols left at
+/// their old slots, so the word after a kfunc's symbol is another's flags):
+/// gen reads every kfunc's flags from its own entry, found through the
+/// file's `.BTF`, and gives the shipped sections again (upstream's second
+/// run tags and rewrites the wrong kfuncs).
+#[test]
+fn sid_processed_files_get_their_shipped_sections_again() {
+    let Some((corpus, refs)) = find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("vmlinux");
+    std::os::unix::fs::symlink(corpus.vmlinux(), &elf).unwrap();
+    run(kbtf_132().arg("gen").arg(&elf));
+    let vmlinux = corpus.vmlinux();
+    assert!(
+        file_section(&dir.path().join("vmlinux.btf.o"), ".BTF") == file_section(&vmlinux, ".BTF"),
+        "the processed vmlinux's .btf.o differs from the shipped .BTF"
+    );
+    assert!(
+        std::fs::read(dir.path().join("vmlinux.BTF_ids")).unwrap()
+            == file_section(&vmlinux, ".BTF_ids").unwrap()
+    );
+    let mut copies = Vec::new();
+    for ko in corpus.modules() {
+        if input_of(&refs, &corpus, &ko) != ko {
+            let copy = dir.path().join(ko.file_name().unwrap());
+            std::fs::copy(&ko, &copy).unwrap();
+            copies.push((ko, copy));
+        }
+    }
+    run(kbtf_132()
+        .args(["gen", "--no-progress", "--btf_base"])
+        .arg(&vmlinux)
+        .args(copies.iter().map(|c| &c.1)));
+    for (ko, copy) in &copies {
+        for s in [".BTF", ".BTF_ids"] {
+            assert!(
+                file_section(copy, s) == file_section(ko, s),
+                "{}: {s} differs",
+                ko.display()
+            );
+        }
+    }
+    println!(
+        "kbtf gen (pahole 1.32) on processed files: the vmlinux and {}/7 modules keep their shipped sections",
+        copies.len()
+    );
+    assert_eq!(copies.len(), 7);
+}
