@@ -13,6 +13,9 @@
 //!   (that BTF) and `ELF.BTF_ids` (the section resolved against it, as
 //!   upstream's bytes), plus `ELF.BTF_ids.moves` when member symbols must
 //!   move with their entries. `--distill_base` is refused.
+//!   `--fatal_warnings` fails the run (255) after the outputs are written.
+//!   (resolve_btfids 7.2 means to, but its exit code is overwritten by the
+//!   last write's, so it exits 0 with warnings: kbtf keeps the option's meaning.)
 //! - `--patch_btfids F ELF`: copy F into `.BTF_ids`, atomically, and apply
 //!   `F.moves` if kbtf left one for that blob.
 
