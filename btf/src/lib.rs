@@ -36,6 +36,7 @@ pub mod input;
 pub mod kernel;
 mod kind;
 pub mod lookup;
+pub mod permute;
 mod read;
 pub mod record;
 pub mod relocate;
