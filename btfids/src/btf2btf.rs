@@ -10,8 +10,11 @@
 //!    symbol-table order decide.
 //! 2. **Implicit arguments** ([`crate::implicit_args`]): each kfunc with
 //!    `KF_IMPLICIT_ARGS`, in the order of its `bpf_kfunc` tag, is rewritten.
-//! 3. **Sort** ([`kbtf_btf::permute::sort_by_name`]): the BTF's own types by name.
-//! 4. **Resolve** ([`crate::resolve()`]): ids against the sorted BTF (first
+//! 3. **Distill** (with [`Btf2BtfOptions::distill_base`], for a split BTF:
+//!    [`Btf::distill_base`]): the split BTF moves onto a base of only what
+//!    it needs (an out-of-tree module's `.BTF.base`).
+//! 4. **Sort** ([`kbtf_btf::permute::sort_by_name`]): the BTF's own types by name.
+//! 5. **Resolve** ([`crate::resolve()`]): ids against the sorted BTF (first
 //!    type of the kind and name from id 1), set counts, each set sorted by id.
 //!
 //! Where kbtf differs, on purpose: upstream sorts a set's entries and leaves
@@ -42,6 +45,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use kbtf_btf::permute::sort_by_name;
 use kbtf_btf::{Btf, Kind, TypeId};
@@ -77,6 +81,17 @@ pub struct Btf2Btf {
     pub btf_ids: Option<Outcome>,
     /// The kfuncs whose implicit arguments were dropped, by name.
     pub rewritten: Vec<String>,
+    /// The distilled base [`Btf2Btf::btf`] is now over (`X.BTF.base`), with
+    /// [`Btf2BtfOptions::distill_base`] on a split BTF.
+    pub distilled_base: Option<Arc<Btf>>,
+}
+
+/// What resolve_btfids' options ask of the `--btf` mode besides the transform.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Btf2BtfOptions {
+    /// `--distill_base`: a split BTF is moved onto its distilled base before
+    /// the sort (upstream does nothing for a BTF without a base).
+    pub distill_base: bool,
 }
 
 /// The `.BTF_ids` flags of each kfunc name: for every `func` symbol in a
@@ -180,7 +195,17 @@ pub fn kfuncs(btf: &Btf, tags: &[TypeId], flags: &HashMap<Vec<u8>, u32>) -> Resu
 /// base for a module) and the ELF file's `.BTF_ids` (`None` if it has none):
 /// see the module doc. `earlier` are BTFs that may have produced ids
 /// already in the section, such as the file's own `.BTF`.
-pub fn btf2btf(mut btf: Btf, elf: Option<&IdsElf>, earlier: &[&dyn TypeNames]) -> Result<Btf2Btf> {
+pub fn btf2btf(btf: Btf, elf: Option<&IdsElf>, earlier: &[&dyn TypeNames]) -> Result<Btf2Btf> {
+    btf2btf_with(btf, elf, earlier, Btf2BtfOptions::default())
+}
+
+/// [`btf2btf`] with resolve_btfids' options (`--distill_base`).
+pub fn btf2btf_with(
+    mut btf: Btf,
+    elf: Option<&IdsElf>,
+    earlier: &[&dyn TypeNames],
+    opts: Btf2BtfOptions,
+) -> Result<Btf2Btf> {
     let mut rewritten = Vec::new();
     if let Some(elf) = elf {
         let layout = Layout::new(elf)?;
@@ -196,6 +221,19 @@ pub fn btf2btf(mut btf: Btf, elf: Option<&IdsElf>, earlier: &[&dyn TypeNames]) -
             }
         }
     }
+    let mut distilled_base = None;
+    if opts.distill_base && btf.base().is_some() {
+        // resolve_btfids links the libbpf of the kernel's tree, whose new
+        // BTF objects (both distill outputs) get the 32-byte header.
+        // (The split keeps its own handle on the base: the header only
+        // matters where the base is written.)
+        let distilled = btf.distill_base()?;
+        let mut base = (*distilled.base).clone();
+        base.use_layout_header();
+        btf = distilled.split;
+        btf.use_layout_header();
+        distilled_base = Some(Arc::new(base));
+    }
     sort_by_name(&mut btf)?;
     let btf_ids = match elf {
         Some(elf) => Some(resolve(elf, &btf, earlier)?),
@@ -205,5 +243,6 @@ pub fn btf2btf(mut btf: Btf, elf: Option<&IdsElf>, earlier: &[&dyn TypeNames]) -
         btf,
         btf_ids,
         rewritten,
+        distilled_base,
     })
 }

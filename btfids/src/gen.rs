@@ -38,6 +38,7 @@
 //! resolves ids does not pay for gimli.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use kbtf_btf::dedup::{dedup_owned, BaseCandidates};
 use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
@@ -45,7 +46,8 @@ use kbtf_btf::encode::{dedup_options, encode_elf, encode_mapped, EncodeOptions};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 
-use crate::btf2btf::btf2btf;
+use crate::btf2btf::{btf2btf_with, Btf2BtfOptions};
+use crate::elf::distilled_base_blob;
 use crate::layout::Layout;
 use crate::names::TypeNames;
 use crate::{move_symbols, recover};
@@ -62,6 +64,10 @@ pub struct GenOptions {
     /// BTF (kfuncs with implicit arguments, types sorted by name:
     /// [`crate::btf2btf`]) and resolves against that, before it is embedded.
     pub btf2btf: bool,
+    /// resolve_btfids' `--distill_base` (with [`GenOptions::btf2btf`], for an
+    /// out-of-tree module): the module's BTF goes over a distilled base,
+    /// written as its `.BTF.base` section.
+    pub distill_base: bool,
 }
 
 impl GenOptions {
@@ -71,6 +77,7 @@ impl GenOptions {
             encode: EncodeOptions::kernel(),
             fatal_warnings: false,
             btf2btf: false,
+            distill_base: false,
         }
     }
 
@@ -80,6 +87,7 @@ impl GenOptions {
             encode: EncodeOptions::kernel_for(kbtf_btf::encode::PaholeVersion::V1_32),
             fatal_warnings: false,
             btf2btf: true,
+            distill_base: false,
         }
     }
 }
@@ -200,27 +208,40 @@ fn ids_elf(elf: &[u8]) -> Result<Option<IdsElf<'_>>> {
     }
 }
 
-/// resolve_btfids on the encoded `btf`: the BTF to embed and the ids of
-/// `elf` resolved against it (`None` without `.BTF_ids`). `earlier` is the
-/// BTF that may have produced ids already there. With
+/// What resolve_btfids made of the encoded BTF.
+struct Resolved<'a> {
+    /// The BTF to embed.
+    btf: Btf,
+    /// The file's `.BTF_ids` and what resolving it gave (`None` without one).
+    ids: Option<(IdsElf<'a>, Outcome)>,
+    /// The distilled base `btf` is over (`.BTF.base`), when distilled.
+    distilled_base: Option<Arc<Btf>>,
+}
+
+/// resolve_btfids on the encoded `btf` and the ids of `elf`. `earlier` is
+/// the BTF that may have produced ids already there. With
 /// [`GenOptions::btf2btf`], 7.x's transform first.
 fn resolve_ids<'a>(
     elf: &'a [u8],
     btf: Btf,
     earlier: Option<&Btf>,
     opts: &GenOptions,
-) -> Result<(Btf, Option<(IdsElf<'a>, Outcome)>)> {
+) -> Result<Resolved<'a>> {
     let ids = ids_elf(elf)?;
     let earlier: Vec<&dyn TypeNames> = earlier.iter().map(|b| *b as &dyn TypeNames).collect();
-    let (btf, outcome) = if opts.btf2btf {
-        let out = btf2btf(btf, ids.as_ref(), &earlier).map_err(step("resolving .BTF_ids"))?;
-        (out.btf, out.btf_ids)
+    let (btf, outcome, distilled_base) = if opts.btf2btf {
+        let btf2btf_opts = Btf2BtfOptions {
+            distill_base: opts.distill_base,
+        };
+        let out = btf2btf_with(btf, ids.as_ref(), &earlier, btf2btf_opts)
+            .map_err(step("resolving .BTF_ids"))?;
+        (out.btf, out.btf_ids, out.distilled_base)
     } else {
         let outcome = match &ids {
             Some(ids) => Some(resolve(ids, &btf, &earlier).map_err(step("resolving .BTF_ids"))?),
             None => None,
         };
-        (btf, outcome)
+        (btf, outcome, None)
     };
     let resolved = ids.zip(outcome);
     if let Some((_, outcome)) = &resolved {
@@ -230,7 +251,25 @@ fn resolve_ids<'a>(
             )));
         }
     }
-    Ok((btf, resolved))
+    Ok(Resolved {
+        btf,
+        ids: resolved,
+        distilled_base,
+    })
+}
+
+/// The `.BTF` a module already has, as the BTF that may have produced ids in
+/// its `.BTF_ids`: over the module's own `.BTF.base` when it has one (an
+/// out-of-tree module processed with a distilled base), else over `base`.
+/// `None` when there is none or it does not fit.
+fn earlier_module_btf(elf: &[u8], base: &Arc<Btf>) -> Option<Btf> {
+    let blob = btf_blob(elf).ok()?;
+    let own_base = match distilled_base_blob(elf) {
+        Ok(Some(b)) => Arc::new(Btf::parse(&b).ok()?),
+        Ok(None) => base.clone(),
+        Err(_) => return None,
+    };
+    Btf::parse_split(&blob, Some(own_base)).ok()
 }
 
 /// gen-btf.sh `--btf_base` on a module's bytes: its split BTF over `base`
@@ -239,15 +278,28 @@ fn resolve_ids<'a>(
 /// taken as the BTF that produced ids already in `.BTF_ids` (a module an
 /// earlier run, kbtf's or upstream's, processed).
 pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Result<ModuleOutput> {
-    let old_btf = btf_blob(elf)
-        .ok()
-        .and_then(|blob| Btf::parse_split(&blob, Some(base.btf().clone())).ok());
+    // (A file that is not ELF is named by the encoder, which reads it first.)
+    let had_distilled_base = matches!(distilled_base_blob(elf), Ok(Some(_)));
+    if had_distilled_base && !(opts.btf2btf && opts.distill_base) {
+        // A clean build has no .BTF.base then, and gen does not remove sections.
+        return Err(step("writing .BTF.base")(Error::Elf(
+            "the module has a .BTF.base (a distilled base) but this run does not distill \
+             (RESOLVE_BTFIDS_FLAGS without --distill_base): relink it"
+                .into(),
+        )));
+    }
+    let old_btf = earlier_module_btf(elf, base.btf());
     let btf = match with_symbols_repaired(elf, old_btf.as_ref(), &opts.encode) {
         Some(repaired) => encode(&repaired, Some(base), &opts.encode)?,
         None => encode(elf, Some(base), &opts.encode)?,
     };
-    let (btf, resolved) = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
+    let Resolved {
+        btf,
+        ids: resolved,
+        distilled_base,
+    } = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
+    let base_blob = distilled_base.map(|b| b.to_bytes());
 
     let (with_ids, warnings, notes) = match resolved {
         Some((ids, outcome)) => (
@@ -263,7 +315,11 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
         with_ids.into_owned()
     } else {
         // Resolving only rewrote bytes in place, so `.BTF` goes into the same layout.
-        set_sections(&with_ids, &[(".BTF", &blob)]).map_err(|e| step("writing .BTF")(e.into()))?
+        let mut sections: Vec<(&str, &[u8])> = vec![(".BTF", &blob)];
+        if let Some(b) = &base_blob {
+            sections.push((".BTF.base", b));
+        }
+        set_sections(&with_ids, &sections).map_err(|e| step("writing .BTF")(e.into()))?
     };
     Ok(ModuleOutput {
         changed: bytes != elf,
@@ -283,7 +339,9 @@ pub fn gen_vmlinux(file: &FileBytes, opts: &GenOptions) -> Result<VmlinuxOutput>
         Some(repaired) => encode(&repaired, None, &opts.encode)?,
         None => encode_file_bytes(file, &opts.encode)?,
     };
-    let (btf, resolved) = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
+    let Resolved {
+        btf, ids: resolved, ..
+    } = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
     let info = ElfInfo::parse(elf).map_err(|e| step("reading the ELF header")(e.into()))?;
     let object = btf_object(&blob, &info).map_err(|e| step("writing .btf.o")(e.into()))?;

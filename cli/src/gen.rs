@@ -117,6 +117,7 @@ fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
     // before it is embedded.
     let btf2btf = encode.version >= kbtf_btf::encode::PaholeVersion::V1_32;
     let mut fatal_warnings = args.fatal_warnings;
+    let mut distill_base = false;
     if let Ok(flags) = std::env::var("RESOLVE_BTFIDS_FLAGS") {
         let argv = flags.split_whitespace().chain(std::iter::once("ELF"));
         let parsed = crate::resolve_btfids::parse(&argv.map(OsString::from).collect::<Vec<_>>())
@@ -128,17 +129,20 @@ fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
                     Error::Usage("RESOLVE_BTFIDS_FLAGS: -h is not a flag for gen".into())
                 }
             })?;
-        if parsed.distill_base {
+        if parsed.distill_base && !btf2btf {
+            // Linux 6.x distills in pahole (--btf_features=distilled_base).
             return Err(Error::Usage(
-                "RESOLVE_BTFIDS_FLAGS: --distill_base is not supported yet (it comes with kbtf's distillation)".into(),
+                "RESOLVE_BTFIDS_FLAGS: --distill_base belongs to Linux 7.x's resolve_btfids (pahole 1.32); this run emulates an older pahole".into(),
             ));
         }
+        distill_base = parsed.distill_base;
         fatal_warnings |= parsed.fatal_warnings;
     }
     Ok(GenOptions {
         encode,
         fatal_warnings,
         btf2btf,
+        distill_base,
     })
 }
 

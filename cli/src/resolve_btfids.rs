@@ -12,7 +12,9 @@
 //!   types sorted by name: [`kbtf_btfids::btf2btf`]) and write `ELF.BTF`
 //!   (that BTF) and `ELF.BTF_ids` (the section resolved against it, as
 //!   upstream's bytes), plus `ELF.BTF_ids.moves` when member symbols must
-//!   move with their entries. `--distill_base` is refused.
+//!   move with their entries. With `--distill_base` and `--btf_base` (an
+//!   out-of-tree module), the BTF moves onto its distilled base before the
+//!   sort, and that base is written as `ELF.BTF.base`.
 //!   `--fatal_warnings` fails the run (255) after the outputs are written.
 //!   (resolve_btfids 7.2 means to, but its exit code is overwritten by the
 //!   last write's, so it exits 0 with warnings: kbtf keeps the option's meaning.)
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use kbtf_btf::atomic::{patch_file_atomic, write_file_atomic};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
-use kbtf_btfids::btf2btf::btf2btf;
+use kbtf_btfids::btf2btf::{btf2btf_with, Btf2BtfOptions};
 use kbtf_btfids::elf::distilled_base_blob;
 use kbtf_btfids::{
     move_symbols, moves, patch_section, resolve, BtfNames, Error as IdsError, IdsElf, TypeNames,
@@ -231,9 +233,9 @@ pub fn run(o: &Options) -> Result<(), Error> {
         write_file_atomic(&in_place_target(&o.elf)?, &out)?;
         return Ok(());
     }
-    if o.distill_base {
+    if o.distill_base && o.btf.is_none() {
         return Err(Error::Usage(
-            "--distill_base is not supported yet (it comes with kbtf's distillation)".into(),
+            "--distill_base goes with --btf (Linux 7.x's gen-btf.sh); the in-place mode does not distill".into(),
         ));
     }
     let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
@@ -290,9 +292,13 @@ pub fn run(o: &Options) -> Result<(), Error> {
             patch_file_atomic(&in_place_target(&o.elf)?, &patches)?;
         }
         Some(btf_path) => {
-            let base = match &base_blob {
-                Some(b) => Some(Arc::new(Btf::parse(b).map_err(|e| e.in_file(base_path))?)),
-                None => None,
+            // pahole's X.BTF.1 is over --btf_base, whatever the file holds.
+            let base = match (&base_file, &o.btf_base) {
+                (Some(f), Some(path)) => {
+                    let blob = btf_blob(f).map_err(|e| e.in_file(path))?;
+                    Some(Arc::new(Btf::parse(&blob).map_err(|e| e.in_file(path))?))
+                }
+                _ => None,
             };
             let btf = Btf::from_file_split(btf_path, base)?;
             // The file's own .BTF, if any, may be what produced ids already there.
@@ -302,7 +308,10 @@ pub fn run(o: &Options) -> Result<(), Error> {
                 .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
             let earlier: Vec<&dyn TypeNames> = own.iter().map(|n| n as &dyn TypeNames).collect();
             // A problem of the BTF is named by its file, one of .BTF_ids by the ELF file.
-            let out = btf2btf(btf, elf.as_ref(), &earlier).map_err(|e| match e {
+            let opts = Btf2BtfOptions {
+                distill_base: o.distill_base,
+            };
+            let out = btf2btf_with(btf, elf.as_ref(), &earlier, opts).map_err(|e| match e {
                 e @ (IdsError::Btf(_) | IdsError::Kfunc { .. }) => e.in_file(btf_path),
                 e => e.in_file(&o.elf),
             })?;
@@ -325,6 +334,9 @@ pub fn run(o: &Options) -> Result<(), Error> {
                 }
             }
             write_file_atomic(&suffixed(&o.elf, ".BTF"), &out.btf.to_bytes())?;
+            if let Some(base) = &out.distilled_base {
+                write_file_atomic(&suffixed(&o.elf, ".BTF.base"), &base.to_bytes())?;
+            }
             // The outputs are written first, as upstream writes them.
             if o.fatal_warnings && warned > 0 {
                 return Err(IdsError::FatalWarnings(warned).into());
