@@ -10,6 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 corpus=$("$here/fetch-corpus.sh")
 cargo build --release -q -p kbtf-cli --manifest-path "$here/../Cargo.toml"
 kbtf=$here/../target/release/kbtf
+# Debian built this 6.12 with pahole 1.24 (kbtf's default is the newest, 1.32).
+export KBTF_PAHOLE_VERSION=1.24
 vmlinux=$(readlink -f "$corpus/vmlinux")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

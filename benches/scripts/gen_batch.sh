@@ -8,6 +8,8 @@
 set -eu
 # (a module that fails fails the script.)
 KBTF=$(readlink -f "$1")
+# The 6.12 corpus was built with pahole 1.24 (kbtf's default is 1.32).
+export KBTF_PAHOLE_VERSION=1.24
 CORPUS=${2:-${KBTF_CORPUS_DIR:-$HOME/.cache/kbtf/corpus}}
 RESOLVE_BTFIDS=${RESOLVE_BTFIDS:-/usr/lib/linux-kbuild-6.12.117+deb12/tools/bpf/resolve_btfids/resolve_btfids}
 NPROC=$(nproc)

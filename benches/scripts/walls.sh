@@ -11,6 +11,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 kbtf=$(realpath "${1:-$root/target/release/kbtf}")
+# The 6.12 corpus was built with pahole 1.24 (kbtf's default is 1.32).
+export KBTF_PAHOLE_VERSION=1.24
 corpus=${KBTF_CORPUS:-$HOME/.cache/kbtf/corpus}
 vmlinux=$(readlink -f "$corpus/vmlinux")
 work=$(mktemp -d)

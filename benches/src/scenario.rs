@@ -75,26 +75,10 @@ pub enum Kbtf7x {
     /// only pahole's step is kbtf's, until `kbtf gen` does the 7.x flow.
     PaholeInGenBtf,
     /// One `kbtf gen --btf_base vmlinux X.ko` per module, with 7.2's
-    /// `PAHOLE_FLAGS` (the hook for the 7.x `kbtf gen`, see [`gen_7x_missing`]).
+    /// `PAHOLE_FLAGS` (kbtf gen's 7.x flow).
     GenLoop,
-    /// One `kbtf gen --btf_base vmlinux <all modules>` (the same hook).
+    /// One `kbtf gen --btf_base vmlinux <all modules>`.
     GenBatch,
-}
-
-/// Why kbtf's 7.x `gen` scenarios are skipped: `kbtf gen` does not do
-/// gen-btf.sh's work yet (resolve_btfids `--btf`, the btf2btf step, the sort).
-/// When it does, drop this (or set `KBTF_COMPARE_GEN_7X=1` to try it first):
-/// [`Kbtf7x::GenLoop`] and [`Kbtf7x::GenBatch`] already run it and check its
-/// `.BTF` and `.BTF_ids` against gen-btf.sh's.
-pub fn gen_7x_missing() -> Option<String> {
-    if std::env::var_os("KBTF_COMPARE_GEN_7X").is_some() {
-        return None;
-    }
-    Some(
-        "kbtf gen has no 7.x flow yet (resolve_btfids --btf is being written); \
-         KBTF_COMPARE_GEN_7X=1 runs it anyway"
-            .into(),
-    )
 }
 
 /// A goal for kbtf's median relative to upstream's.
@@ -297,9 +281,7 @@ impl Scenario {
             return Some(why.clone());
         }
         match self.kind {
-            Kind::GenBtf(Kbtf7x::GenLoop | Kbtf7x::GenBatch) => {
-                gen_7x_missing().or_else(|| ctx.tools.kbtf_gen_missing.clone())
-            }
+            Kind::GenBtf(Kbtf7x::GenLoop | Kbtf7x::GenBatch) => ctx.tools.kbtf_gen_missing.clone(),
             _ => None,
         }
     }
@@ -618,10 +600,12 @@ fn mismatch(detail: String) -> Check {
 }
 
 /// kbtf's `subcommand`, with the defaults gen-btf.sh's variables would
-/// override (`kbtf gen` reads them, as gen-btf.sh passes them on) unset.
+/// override (`kbtf gen` reads them, as gen-btf.sh passes them on) unset,
+/// emulating pahole 1.24 as the 6.12 scenarios need (the modern ones set
+/// their version).
 fn kbtf(tools: &Tools, subcommand: &str) -> Command {
     let mut cmd = Command::new(&tools.kbtf);
-    cmd.arg(subcommand);
+    cmd.arg(subcommand).env("KBTF_PAHOLE_VERSION", "1.24");
     for var in [
         "PAHOLE_FLAGS",
         "MODULE_PAHOLE_FLAGS",

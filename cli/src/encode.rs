@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long)]
     skip_vars: bool,
     /// Reproduce this pahole version with the flags Linux passes it (1.24
-    /// and 1.30: 6.x; 1.32: 7.2) [default: $KBTF_PAHOLE_VERSION, else 1.24]
+    /// and 1.30: 6.x; 1.32: 7.2) [default: $KBTF_PAHOLE_VERSION, else 1.32]
     #[arg(long, value_name = "VERSION")]
     pahole: Option<String>,
 }

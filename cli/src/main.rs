@@ -52,6 +52,16 @@ enum Command {
     #[command(name = "resolve_btfids", disable_help_flag = true)]
     ResolveBtfids(resolve_btfids::Args),
     /// gen-btf.sh in one process: encode, resolve .BTF_ids, embed (atomic, idempotent; many modules in parallel)
+    ///
+    /// The flow follows the emulated pahole, KBTF_PAHOLE_VERSION (1.24, 1.30, or 1.32, the
+    /// default), whose command line PAHOLE_FLAGS is read as. As 1.24 and 1.30 it is Linux 6.x's
+    /// (pahole, then resolve_btfids in place); as 1.32 it is Linux 7.x's gen-btf.sh (pahole,
+    /// then resolve_btfids --btf: kfuncs with KF_IMPLICIT_ARGS rewritten, types sorted by name,
+    /// ids resolved against that; with --distill_base in RESOLVE_BTFIDS_FLAGS, as for
+    /// out-of-tree modules, a distilled .BTF.base too).
+    ///
+    /// Environment, as gen-btf.sh passes it: PAHOLE_FLAGS (modules: also MODULE_PAHOLE_FLAGS),
+    /// RESOLVE_BTFIDS_FLAGS (--fatal_warnings, --distill_base).
     Gen(gen::Args),
     /// List the BTF_ID symbols of an ELF file: set, id, resolved id, kfunc flags
     Ids(ids::Args),

@@ -2,8 +2,8 @@
 //! kbuild spells it (`pahole -J -j --btf_gen_floats --lang_exclude=rust
 //! [--btf_base vmlinux] FILE`), run by kbtf's encoder and dedup.
 //!
-//! Which pahole is emulated comes from `KBTF_PAHOLE_VERSION` (1.24, the
-//! default, 1.30 or 1.32): `--version`
+//! Which pahole is emulated comes from `KBTF_PAHOLE_VERSION` (1.24, 1.30
+//! or 1.32, the default): `--version`
 //! answers that version and kbuild picks its flags, and the command line is
 //! parsed as that version parses it. As 1.24, options of later versions
 //! that change the encoding are refused by name rather than ignored; as
@@ -21,7 +21,7 @@ use crate::Error;
 pub const VERSION_ENV: &str = "KBTF_PAHOLE_VERSION";
 
 /// The pahole version to emulate when nothing says otherwise.
-pub const DEFAULT_VERSION: PaholeVersion = PaholeVersion::V1_24;
+pub const DEFAULT_VERSION: PaholeVersion = PaholeVersion::V1_32;
 
 /// A version name as `KBTF_PAHOLE_VERSION` or `kbtf encode --pahole` give it.
 pub fn parse_version(s: &str) -> Result<PaholeVersion, Error> {

@@ -1360,8 +1360,12 @@ fn run_case(fx: &Fixture, root: &Path, i: usize, c: &Case) -> Result<String, Str
     let before = snapshot(&dir);
     let bin = env!("CARGO_BIN_EXE_kbtf");
     let out = match c.ulimit_blocks {
-        None => Command::new(bin).args(&args).output().unwrap(),
+        None => kbtf_testsupport::kbtf_as_1_24(bin)
+            .args(&args)
+            .output()
+            .unwrap(),
         Some(n) => Command::new("sh")
+            .env("KBTF_PAHOLE_VERSION", "1.24")
             .arg("-c")
             .arg(format!("ulimit -f {n}; exec \"$0\" \"$@\""))
             .arg(bin)
@@ -1497,7 +1501,7 @@ fn unwritable_stderr_is_no_panic() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+    let status = kbtf_testsupport::kbtf_as_1_24(env!("CARGO_BIN_EXE_kbtf"))
         .arg("dump")
         .arg(&bad)
         .stderr(full)
@@ -1515,6 +1519,7 @@ fn big_endian_elf_encodes_as_pahole() {
     std::fs::write(d.join("be.c"), SMALL_C).unwrap();
     let run = |cmd: &str, args: &[&str]| {
         Command::new(cmd)
+            .env("KBTF_PAHOLE_VERSION", "1.24")
             .args(args)
             .current_dir(d)
             .status()

@@ -28,7 +28,7 @@ fn kbtf_check_with(blob: &[u8], name: &str, args: &[&str]) -> (bool, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, blob).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+    let out = kbtf_testsupport::kbtf_as_1_24(env!("CARGO_BIN_EXE_kbtf"))
         .arg("check")
         .arg(&path)
         .args(args)

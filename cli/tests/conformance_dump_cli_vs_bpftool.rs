@@ -12,7 +12,7 @@ use bpftool::{bpftool_json, Bpftool};
 use kbtf_btf::{Btf, Info, Kind};
 
 fn kbtf(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kbtf"))
+    kbtf_testsupport::kbtf_as_1_24(env!("CARGO_BIN_EXE_kbtf"))
         .args(args)
         .output()
         .expect("running kbtf")
@@ -126,7 +126,7 @@ fn a_closed_pipe_is_quiet() {
     let file = dir.path().join("big.btf");
     std::fs::write(&file, btf.to_bytes()).unwrap();
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+    let mut child = kbtf_testsupport::kbtf_as_1_24(env!("CARGO_BIN_EXE_kbtf"))
         .arg("dump")
         .arg(&file)
         .stdout(Stdio::piped())

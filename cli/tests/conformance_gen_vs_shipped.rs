@@ -69,7 +69,7 @@ fn every_module_gets_its_shipped_btf_and_ids_and_a_rerun_changes_nothing() {
         })
         .collect();
 
-    run(Command::new(KBTF)
+    run(kbtf_testsupport::kbtf_as_1_24(KBTF)
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(&vmlinux)
         .args(&copies));
@@ -114,7 +114,7 @@ fn every_module_gets_its_shipped_btf_and_ids_and_a_rerun_changes_nothing() {
     }
 
     let before: Vec<u64> = copies.par_iter().map(|c| digest(c)).collect();
-    run(Command::new(KBTF)
+    run(kbtf_testsupport::kbtf_as_1_24(KBTF)
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(&vmlinux)
         .args(&copies));
@@ -138,7 +138,9 @@ fn vmlinux_gets_a_linkable_btf_o_and_its_shipped_ids() {
     let vmlinux = dir.path().join("vmlinux");
     std::os::unix::fs::symlink(corpus.vmlinux(), &vmlinux).unwrap();
     let shipped = std::fs::read(&vmlinux).unwrap();
-    run(Command::new(KBTF).arg("gen").arg(&vmlinux));
+    run(kbtf_testsupport::kbtf_as_1_24(KBTF)
+        .arg("gen")
+        .arg(&vmlinux));
     assert!(
         std::fs::read(&vmlinux).unwrap() == shipped,
         "vmlinux changed"
@@ -206,6 +208,7 @@ fn batch_under_make_with_and_without_a_jobserver() {
             .collect();
         run(Command::new("make")
             .current_dir(dir.path())
+            .env("KBTF_PAHOLE_VERSION", "1.24")
             .args(jobs)
             .arg(format!("KOS={}", names.join(" ")))
             .env_remove("MAKEFLAGS"));
@@ -246,7 +249,7 @@ fn modules_processed_upstream_keep_their_sections() {
         })
         .collect();
     let gen = || {
-        run(Command::new(KBTF)
+        run(kbtf_testsupport::kbtf_as_1_24(KBTF)
             .args(["gen", "--btf_base"])
             .arg(corpus.vmlinux())
             .args(&copies));

@@ -84,7 +84,9 @@ impl Tools {
             obj.file_name().unwrap().to_string_lossy()
         ));
         let _ = std::fs::remove_file(&out);
+        // Debian bookworm's pahole is 1.24: kbtf emulates that one.
         let ok = run(Command::new(pahole)
+            .env("KBTF_PAHOLE_VERSION", "1.24")
             .arg("-J")
             .args(args)
             .arg(format!("--btf_encode_detached={}", out.display()))
@@ -171,6 +173,7 @@ fn in_place_encoding_writes_the_same_btf_section() {
         .args(KERNEL_FLAGS)
         .arg(&theirs)));
     assert!(run(Command::new(&t.kbtf_pahole)
+        .env("KBTF_PAHOLE_VERSION", "1.24")
         .arg("-J")
         .args(KERNEL_FLAGS)
         .arg(&ours)));
@@ -178,6 +181,7 @@ fn in_place_encoding_writes_the_same_btf_section() {
     // Run again on the processed file: the .BTF is replaced, not added twice.
     let before = std::fs::read(&ours).unwrap();
     assert!(run(Command::new(&t.kbtf_pahole)
+        .env("KBTF_PAHOLE_VERSION", "1.24")
         .arg("-J")
         .args(KERNEL_FLAGS)
         .arg(&ours)));

@@ -22,7 +22,7 @@ fn btf_ids(path: &Path) -> Vec<u8> {
 }
 
 fn kbtf(args: &[&dyn AsRef<std::ffi::OsStr>]) -> std::process::Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kbtf"));
+    let mut cmd = kbtf_testsupport::kbtf_as_1_24(env!("CARGO_BIN_EXE_kbtf"));
     cmd.arg("resolve_btfids");
     for a in args {
         cmd.arg(a);
@@ -180,7 +180,7 @@ fn in_place_btf_and_patch_modes() {
     // kbtf ids: on kbtf's output each function is at its own id (no "!") with
     // its flags; on Debian's file the symbols are stale.
     let ids = |f: &Path| {
-        let out = Command::new(env!("CARGO_BIN_EXE_kbtf"))
+        let out = kbtf_testsupport::kbtf_as_1_24(env!("CARGO_BIN_EXE_kbtf"))
             .arg("ids")
             .arg(f)
             .arg("--base")

@@ -3,12 +3,12 @@
 //! like the command line.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use kbtf_btf::Btf;
 
 fn kbtf(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kbtf"));
+    let mut cmd = kbtf_testsupport::kbtf_as_1_24(env!("CARGO_BIN_EXE_kbtf"));
     cmd.current_dir(dir).arg("gen").args(args);
     cmd.env_remove("PAHOLE_FLAGS")
         .env_remove("MODULE_PAHOLE_FLAGS")

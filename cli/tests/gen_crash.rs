@@ -28,7 +28,7 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn gen(vmlinux: &Path, ko: &Path) -> Command {
-    let mut cmd = Command::new(KBTF);
+    let mut cmd = kbtf_testsupport::kbtf_as_1_24(KBTF);
     cmd.args(["gen", "--btf_base"]).arg(vmlinux).arg(ko);
     cmd
 }

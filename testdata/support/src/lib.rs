@@ -59,3 +59,13 @@ pub fn skip_unless_ci(reason: impl std::fmt::Display) {
     }
     skip(reason);
 }
+
+/// The `kbtf` binary at `path` (a test's `env!("CARGO_BIN_EXE_kbtf")`) as a
+/// command emulating pahole 1.24, the version of the Debian bookworm corpus
+/// and oracles, whatever kbtf's default (the newest). A test may still set
+/// `KBTF_PAHOLE_VERSION` on it.
+pub fn kbtf_as_1_24(path: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(path);
+    cmd.env("KBTF_PAHOLE_VERSION", "1.24");
+    cmd
+}
