@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use kbtf_testsupport::chroot::{Chroot, Suite};
 use kbtf_testsupport::corpus::Corpus;
 use kbtf_testsupport::elf::{file_section, section};
 use rayon::prelude::*;
@@ -213,4 +214,119 @@ fn sid_processed_files_get_their_shipped_sections_again() {
         copies.len()
     );
     assert_eq!(copies.len(), 7);
+}
+
+/// The 7.x re-run problem, measured. Every module exactly as Debian shipped
+/// it, `.BTF` included: `kbtf gen` leaves its `.BTF` and `.BTF_ids` as they
+/// are, and every file without `.BTF_ids` byte for byte (in the 7 with one,
+/// it moves the stale set8 symbols to their own entries, `.symtab` only).
+/// Upstream's gen-btf.sh steps on the same shipped files (sid's pahole 1.32
+/// and resolve_btfids 7.2, in the chroot) give another `.BTF` wherever the
+/// moved flags words matter: the test prints how many of the vmlinux and
+/// the 7 modules.
+#[test]
+fn rerun_on_shipped_files_kbtf_keeps_them_upstream_changes_them() {
+    let Some(corpus) = Corpus::sid() else {
+        return;
+    };
+    let Some(chroot) = Chroot::find(Suite::Sid) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let modules = corpus.modules();
+    let copies: Vec<PathBuf> = modules
+        .par_iter()
+        .enumerate()
+        .map(|(i, ko)| {
+            let copy = dir.path().join(format!(
+                "{i:04}-{}",
+                ko.file_name().unwrap().to_string_lossy()
+            ));
+            std::fs::copy(ko, &copy).unwrap();
+            copy
+        })
+        .collect();
+    run(kbtf_132()
+        .args(["gen", "--no-progress", "--btf_base"])
+        .arg(corpus.vmlinux())
+        .args(&copies));
+    let (mut same_file, mut same_sections, mut with_ids) = (0, 0, Vec::new());
+    for (ko, copy) in modules.iter().zip(&copies) {
+        let (old, new) = (std::fs::read(ko).unwrap(), std::fs::read(copy).unwrap());
+        same_file += usize::from(old == new);
+        same_sections += usize::from(
+            [".BTF", ".BTF_ids"]
+                .iter()
+                .all(|s| section(&old, s) == section(&new, s)),
+        );
+        if section(&old, ".BTF_ids").is_some() {
+            with_ids.push(ko.clone());
+        } else {
+            assert!(
+                old == new,
+                "{}: kbtf gen changed a shipped file",
+                ko.display()
+            );
+        }
+    }
+    println!(
+        "kbtf gen on the {} shipped sid modules: {same_sections} keep their .BTF and .BTF_ids, \
+         {same_file} files unchanged byte for byte (the {} with .BTF_ids get their stale symbols moved)",
+        modules.len(),
+        with_ids.len()
+    );
+    assert_eq!(same_sections, modules.len());
+
+    // Upstream's gen-btf.sh steps on the shipped vmlinux and modules with .BTF_ids.
+    let kbuild = std::fs::read_to_string(chroot.root.join("kbuild-package")).unwrap();
+    let resolve = format!(
+        "/usr/lib/{}/tools/bpf/resolve_btfids/resolve_btfids",
+        kbuild.trim()
+    );
+    let base = chroot.path("vmlinux");
+    std::fs::copy(corpus.vmlinux(), &base).unwrap();
+    let flags: Vec<&str> = PAHOLE_FLAGS.split_whitespace().collect();
+    let rerun = |file: &Path, base_arg: &[String]| -> Vec<u8> {
+        let inside = chroot.inside(file).display().to_string();
+        let btf1 = format!("{inside}.BTF.1");
+        run(chroot
+            .command("pahole")
+            .arg("-J")
+            .args(&flags)
+            .args(base_arg)
+            .arg(format!("--btf_encode_detached={btf1}"))
+            .arg(&inside));
+        run(chroot
+            .command(&resolve)
+            .args(base_arg)
+            .args(["--btf", &btf1, &inside]));
+        std::fs::read(format!("{}.BTF", file.display())).unwrap()
+    };
+    let mut changed = Vec::new();
+    let vmlinux_btf = rerun(&base, &[]);
+    if Some(vmlinux_btf) != file_section(&corpus.vmlinux(), ".BTF") {
+        changed.push("vmlinux".to_string());
+    }
+    let base_arg = [
+        "--btf_base".to_string(),
+        chroot.inside(&base).display().to_string(),
+    ];
+    for ko in &with_ids {
+        let name = ko.file_name().unwrap().to_string_lossy().into_owned();
+        let copy = chroot.path(&name);
+        std::fs::copy(ko, &copy).unwrap();
+        if Some(rerun(&copy, &base_arg)) != file_section(ko, ".BTF") {
+            changed.push(name);
+        }
+    }
+    println!(
+        "upstream's gen-btf.sh steps on the same shipped files: another .BTF for {} of the vmlinux and {} modules with .BTF_ids: {}",
+        changed.len(),
+        with_ids.len(),
+        changed.join(", ")
+    );
+    assert!(
+        !changed.is_empty(),
+        "upstream's rerun changed nothing: the comparison stands on nothing"
+    );
 }
