@@ -23,8 +23,8 @@ set -euo pipefail
 
 suite=${1:?usage: chroot-debian.sh trixie|sid}
 case $suite in
-trixie) dir=${KBTF_TRIXIE_CHROOT:-} kbuild_series= ;;
-sid) dir=${KBTF_SID_CHROOT:-} kbuild_series=7.2 kbuild_default=7.2.13 deb=deb14 ;;
+trixie) dir=${KBTF_TRIXIE_CHROOT:-} kbuild_series= pahole=v1.30 ;;
+sid) dir=${KBTF_SID_CHROOT:-} kbuild_series=7.2 kbuild_default=7.2.13 deb=deb14 pahole=v1.32 ;;
 *) echo "chroot-debian: unknown suite $suite (trixie or sid)" >&2; exit 2 ;;
 esac
 dir=${dir:-${XDG_CACHE_HOME:-$HOME/.cache}/kbtf/chroot-$suite}
@@ -69,7 +69,10 @@ if [ -n "$kbuild_series" ]; then
     packages+=(binutils "$kbuild" "$headers" gcc libc6-dev make libbpf-dev)
 fi
 chroot "$dir" apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
-chroot "$dir" pahole --version >&2
+# The oracle must be the pahole the suite's kernel was built with.
+got=$(chroot "$dir" pahole --version)
+[ "$got" = "$pahole" ] ||
+    { echo "$me: the suite's pahole is $got now, not $pahole: kbtf emulates $pahole" >&2; exit 1; }
 [ -z "$kbuild_series" ] || echo "$kbuild" > "$dir/kbuild-package"
 touch "$dir/.complete"
 echo "$dir"
