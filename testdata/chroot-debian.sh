@@ -2,12 +2,14 @@
 # Builds a chroot of a newer Debian suite holding that suite's upstream tools,
 # the oracles kbtf's emulation of them is compared with:
 #
-#   chroot-debian.sh trixie   dwarves (pahole 1.30, libbpf 1.5.0)
-#   chroot-debian.sh sid      dwarves (pahole 1.32, libbpf 1.7.0), binutils (the
-#                             objcopy that makes "as linked" inputs),
-#                             linux-kbuild-7.2.* (resolve_btfids 7.2), the
-#                             matching cloud-amd64 headers, gcc and make (real
-#                             out-of-tree kbuild), libbpf-dev (the distill oracle)
+#   chroot-debian.sh trixie   dwarves (pahole 1.30, libbpf 1.5.0), linux-kbuild-6.12.*
+#                             (resolve_btfids 6.12)
+#   chroot-debian.sh sid      dwarves (pahole 1.32, libbpf 1.7.0), linux-kbuild-7.2.*
+#                             (resolve_btfids 7.2)
+#
+# and in both binutils (the objcopy that makes "as linked" inputs), the
+# kernel's cloud-amd64 headers, gcc and make (real out-of-tree kbuild) and
+# libbpf-dev (the distill oracle).
 #
 # Needs root and debootstrap (installed from the system's own sources when
 # missing). The system's apt configuration is not touched. Idempotent: a
@@ -23,8 +25,8 @@ set -euo pipefail
 
 suite=${1:?usage: chroot-debian.sh trixie|sid}
 case $suite in
-trixie) dir=${KBTF_TRIXIE_CHROOT:-} kbuild_series= pahole=v1.30 ;;
-sid) dir=${KBTF_SID_CHROOT:-} kbuild_series=7.2 kbuild_default=7.2.13 deb=deb14 pahole=v1.32 ;;
+trixie) dir=${KBTF_TRIXIE_CHROOT:-} series=6.12 default=6.12.117 deb=deb13 pahole=v1.30 ;;
+sid) dir=${KBTF_SID_CHROOT:-} series=7.2 default=7.2.13 deb=deb14 pahole=v1.32 ;;
 *) echo "chroot-debian: unknown suite $suite (trixie or sid)" >&2; exit 2 ;;
 esac
 dir=${dir:-${XDG_CACHE_HOME:-$HOME/.cache}/kbtf/chroot-$suite}
@@ -58,21 +60,21 @@ debootstrap --variant=minbase "$suite" "$dir" "$mirror" >&2
 # sid's Release file may be past its Valid-Until date on a snapshot mirror.
 echo 'Acquire::Check-Valid-Until "false";' > "$dir/etc/apt/apt.conf.d/99kbtf-valid-until"
 chroot "$dir" apt-get update -qq >&2
-packages=(dwarves)
-if [ -n "$kbuild_series" ]; then
-    pattern="^linux-kbuild-${kbuild_series//./\\.}\.[0-9.]+\+$deb\$"
-    kbuild=$(chroot "$dir" apt-cache pkgnames "linux-kbuild-$kbuild_series" | grep -E "$pattern" | sort -V | tail -n1)
-    [ -n "$kbuild" ] || { echo "$me: no linux-kbuild-$kbuild_series.*+$deb package is available" >&2; exit 1; }
-    [ "$kbuild" = "linux-kbuild-$kbuild_default+$deb" ] ||
-        echo "$me: linux-kbuild-$kbuild_default+$deb is gone, using $kbuild" >&2
-    headers=linux-headers-${kbuild#linux-kbuild-}-cloud-amd64
-    packages+=(binutils "$kbuild" "$headers" gcc libc6-dev make libbpf-dev)
-fi
+# The suite's kbuild (resolve_btfids) and cloud-amd64 headers, the newest of
+# the series when the named version is gone; gcc and make for real kbuild,
+# binutils for "as linked" inputs, libbpf-dev for the distill oracle.
+pattern="^linux-kbuild-${series//./\\.}\.[0-9.]+\+$deb\$"
+kbuild=$(chroot "$dir" apt-cache pkgnames "linux-kbuild-$series" | grep -E "$pattern" | sort -V | tail -n1)
+[ -n "$kbuild" ] || { echo "$me: no linux-kbuild-$series.*+$deb package is available" >&2; exit 1; }
+[ "$kbuild" = "linux-kbuild-$default+$deb" ] ||
+    echo "$me: linux-kbuild-$default+$deb is gone, using $kbuild" >&2
+headers=linux-headers-${kbuild#linux-kbuild-}-cloud-amd64
+packages=(dwarves binutils "$kbuild" "$headers" gcc libc6-dev make libbpf-dev)
 chroot "$dir" apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
 # The oracle must be the pahole the suite's kernel was built with.
 got=$(chroot "$dir" pahole --version)
 [ "$got" = "$pahole" ] ||
     { echo "$me: the suite's pahole is $got now, not $pahole: kbtf emulates $pahole" >&2; exit 1; }
-[ -z "$kbuild_series" ] || echo "$kbuild" > "$dir/kbuild-package"
+echo "$kbuild" > "$dir/kbuild-package"
 touch "$dir/.complete"
 echo "$dir"

@@ -280,11 +280,17 @@ fn earlier_module_btf(elf: &[u8], base: &Arc<Btf>) -> Option<Btf> {
 pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Result<ModuleOutput> {
     // (A file that is not ELF is named by the encoder, which reads it first.)
     let had_distilled_base = matches!(distilled_base_blob(elf), Ok(Some(_)));
-    if had_distilled_base && !(opts.btf2btf && opts.distill_base) {
+    // Linux 7.x distills in resolve_btfids, 6.x in pahole (distilled_base).
+    let distilling = if opts.btf2btf {
+        opts.distill_base
+    } else {
+        opts.encode.distilled_base
+    };
+    if had_distilled_base && !distilling {
         // A clean build has no .BTF.base then, and gen does not remove sections.
         return Err(step("writing .BTF.base")(Error::Elf(
             "the module has a .BTF.base (a distilled base) but this run does not distill \
-             (RESOLVE_BTFIDS_FLAGS without --distill_base): relink it"
+             (no --distill_base in RESOLVE_BTFIDS_FLAGS, no distilled_base in MODULE_PAHOLE_FLAGS): relink it"
                 .into(),
         )));
     }
@@ -293,13 +299,23 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
         Some(repaired) => encode(&repaired, Some(base), &opts.encode)?,
         None => encode(elf, Some(base), &opts.encode)?,
     };
+    // pahole's distilled_base (6.x): resolve_btfids then resolves against
+    // the split over the distilled base, as the module carries it.
+    let (btf, pahole_base) = if distilling && !opts.btf2btf && btf.own_ids().len() > 0 {
+        let distilled = btf
+            .distill_base()
+            .map_err(|e| step("distilling the base")(e.into()))?;
+        (distilled.split, Some(distilled.base))
+    } else {
+        (btf, None)
+    };
     let Resolved {
         btf,
         ids: resolved,
         distilled_base,
     } = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
-    let base_blob = distilled_base.map(|b| b.to_bytes());
+    let base_blob = pahole_base.or(distilled_base).map(|b| b.to_bytes());
 
     let (with_ids, warnings, notes) = match resolved {
         Some((ids, outcome)) => (

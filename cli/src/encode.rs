@@ -88,6 +88,24 @@ impl Job<'_> {
         if btf.own_ids().len() == 0 {
             return Ok(());
         }
+        if self.opts.distilled_base && btf.base().is_some() {
+            // pahole's distilled_base: the split over only what it needs of
+            // the base, that base beside it (libbpf 1.5's 24-byte headers).
+            let distilled = btf.distill_base()?;
+            let (split, base) = (distilled.split.to_bytes(), distilled.base.to_bytes());
+            return match self.output {
+                Some(_) => Err(Error::Usage(
+                    "pahole: distilled_base writes .BTF and .BTF.base into the ELF file; kbtf does not write it detached".into(),
+                )),
+                None => {
+                    embed::replace_sections_in_file(
+                        self.elf,
+                        &[(".BTF", &split), (".BTF.base", &base)],
+                    )?;
+                    Ok(())
+                }
+            };
+        }
         let bytes = btf.to_bytes();
         match self.output {
             Some(out) => atomic::write_file_atomic(out, &bytes)?,

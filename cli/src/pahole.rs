@@ -256,7 +256,8 @@ fn btf_features_130(
                     "BTF feature {feature:?} is not implemented by kbtf yet"
                 )))
             }
-            "distilled_base" | "global_var" => {
+            "distilled_base" => opts.distilled_base = true,
+            "global_var" => {
                 return Err(usage(format!(
                     "BTF feature {feature:?} is not implemented by kbtf yet"
                 )))
@@ -389,8 +390,14 @@ mod tests {
         let refused = |cmd: &str| parse_130(cmd).unwrap_err().to_string();
         assert!(refused("-J --btf_features_strict=no_such_thing x")
             .contains("BTF feature \"no_such_thing\" is not supported"));
-        assert!(refused("-J --btf_features=distilled_base x")
-            .contains("BTF feature \"distilled_base\" is not implemented by kbtf yet"));
+        assert!(refused("-J --btf_features=global_var x")
+            .contains("BTF feature \"global_var\" is not implemented by kbtf yet"));
+        assert!(
+            parse_130("-J --btf_features=distilled_base x")
+                .unwrap()
+                .opts
+                .distilled_base
+        );
         assert!(
             parse_130("-J --btf_gen_optimized x")
                 .unwrap()

@@ -1,7 +1,5 @@
 //! `kbtf check` end to end: the exit status and what it prints.
 
-use std::process::Command;
-
 use kbtf_btf::{Btf, Info, Kind, StrOff};
 
 fn blob(bad_member_offset: bool) -> Vec<u8> {

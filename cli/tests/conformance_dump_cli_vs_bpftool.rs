@@ -6,7 +6,7 @@ use kbtf_testsupport::corpus;
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use bpftool::{bpftool_json, Bpftool};
 use kbtf_btf::{Btf, Info, Kind};

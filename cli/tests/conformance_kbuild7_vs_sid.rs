@@ -26,7 +26,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use kbtf_btf::{record, Btf, Info, Kind, StrOff};
-use kbtf_testsupport::chroot::{Chroot, Suite};
+use kbtf_testsupport::chroot::{Chroot, Kbuild, Suite};
 use kbtf_testsupport::elf::file_section;
 
 const SECTIONS: [&str; 3] = [".BTF", ".BTF.base", ".BTF_ids"];
@@ -42,84 +42,18 @@ fn run(cmd: &mut Command) -> std::process::Output {
     out
 }
 
-struct Kbuild {
-    chroot: Chroot,
-    /// The headers' directory, as the chroot sees it.
-    kdir: PathBuf,
-    /// kbtf and its `pahole` / `resolve_btfids` symlinks, inside the chroot.
-    bin: PathBuf,
-}
+const KMOD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/kmod7");
 
-fn setup() -> Option<Kbuild> {
-    let chroot = Chroot::find(Suite::Sid)?;
-    let Ok(kbuild) = std::fs::read_to_string(chroot.root.join("kbuild-package")) else {
-        kbtf_testsupport::skip_unless_ci("the sid chroot names no linux-kbuild package");
-        return None;
-    };
-    let version = kbuild.trim().trim_start_matches("linux-kbuild-");
-    let kdir = PathBuf::from(format!("/usr/src/linux-headers-{version}-cloud-amd64"));
-    if !chroot
-        .root
-        .join(kdir.strip_prefix("/").unwrap())
-        .join("Makefile")
-        .exists()
-    {
-        kbtf_testsupport::skip_unless_ci(format!(
-            "{} is not in the sid chroot (rebuild it: testdata/chroot-sid.sh)",
-            kdir.display()
-        ));
-        return None;
-    }
-    let bin = chroot.path("bin");
-    std::fs::create_dir(&bin).unwrap();
-    std::fs::copy(env!("CARGO_BIN_EXE_kbtf"), bin.join("kbtf")).unwrap();
-    for name in ["pahole", "resolve_btfids"] {
-        std::os::unix::fs::symlink("kbtf", bin.join(name)).unwrap();
-    }
-    Some(Kbuild { chroot, kdir, bin })
-}
-
-impl Kbuild {
-    /// The headers' vmlinux (its BTF), as seen from outside.
-    fn vmlinux(&self) -> PathBuf {
-        self.chroot
-            .root
-            .join(self.kdir.strip_prefix("/").unwrap())
-            .join("vmlinux")
-    }
-
-    /// `make M=DIR modules` in the chroot with `vars` on make's command
-    /// line; the module. /proc (objtool wants it) is mounted in a mount
-    /// namespace of the build's own, so nothing stays mounted.
-    fn build(&self, name: &str, vars: &[String]) -> PathBuf {
-        let dir = self.chroot.path(name);
-        std::fs::create_dir(&dir).unwrap();
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/kmod7");
-        for f in ["kfuncs7.c", "Kbuild"] {
-            std::fs::copy(src.join(f), dir.join(f)).unwrap();
-        }
-        let mut make = format!(
-            "mount -t proc proc '{root}/proc' && exec chroot '{root}' make -C '{kdir}' M='{m}'",
-            root = self.chroot.root.display(),
-            kdir = self.kdir.display(),
-            m = self.chroot.inside(&dir).display()
-        );
-        for v in vars {
-            make.push_str(&format!(" '{v}'"));
-        }
-        make.push_str(" modules");
-        let out = run(Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "sh", "-c"])
-            .arg(&make)
-            .env("KBTF_PAHOLE_VERSION", "1.32"));
-        let log = String::from_utf8_lossy(&out.stdout);
-        assert!(log.contains("LD [M]"), "{name}: no link step: {log}");
-        dir.join("kfuncs7.ko")
-    }
-
-    fn in_chroot(&self, path: &Path) -> String {
-        self.chroot.inside(path).display().to_string()
-    }
+fn build(k: &Kbuild, name: &str, vars: &[String]) -> PathBuf {
+    let ko = k.build(
+        name,
+        Path::new(KMOD),
+        &["kfuncs7.c", "Kbuild"],
+        vars,
+        &[("KBTF_PAHOLE_VERSION", "1.32")],
+    );
+    assert!(ko.exists(), "{name}: no module");
+    ko
 }
 
 fn same_sections(ko: &Path, reference: &Path, what: &str) {
@@ -173,11 +107,16 @@ fn shifted_base(vmlinux: &Path, out: &Path) {
 
 #[test]
 fn kbtf_in_7x_kbuild_matches_sid_tools_and_is_idempotent() {
-    let Some(k) = setup() else { return };
+    let Some(chroot) = Chroot::find(Suite::Sid) else {
+        return;
+    };
+    let Some(k) = chroot.kbuild(env!("CARGO_BIN_EXE_kbtf")) else {
+        return;
+    };
     let vmlinux = k.vmlinux();
 
     // sid's own tools: the reference, with a distilled .BTF.base.
-    let sid = k.build("sid", &[]);
+    let sid = build(&k, "sid", &[]);
     for name in SECTIONS {
         assert!(
             file_section(&sid, name).is_some(),
@@ -186,32 +125,31 @@ fn kbtf_in_7x_kbuild_matches_sid_tools_and_is_idempotent() {
     }
 
     // kbtf as PAHOLE and RESOLVE_BTFIDS under gen-btf.sh.
-    let tools = k.build(
+    let tools = build(
+        &k,
         "tools",
         &[
-            format!("PAHOLE={}", k.in_chroot(&k.bin.join("pahole"))),
-            format!(
-                "RESOLVE_BTFIDS={}",
-                k.in_chroot(&k.bin.join("resolve_btfids"))
-            ),
+            format!("PAHOLE={}", k.tool("pahole")),
+            format!("RESOLVE_BTFIDS={}", k.tool("resolve_btfids")),
         ],
     );
     same_sections(&tools, &sid, "kbtf as PAHOLE and RESOLVE_BTFIDS");
 
     // Makefile.modfinal's BTF step as docs/kbuild.md has it: one kbtf gen.
-    let in_kbuild = k.build(
+    let in_kbuild = build(
+        &k,
         "gen",
         &[format!(
             "cmd_btf_ko={} gen --btf_base $(objtree)/vmlinux $@",
-            k.in_chroot(&k.bin.join("kbtf"))
+            k.tool("kbtf")
         )],
     );
     same_sections(&in_kbuild, &sid, "kbtf gen as kbuild's BTF step");
 
     // The module as linked (kbuild's BTF step does nothing), then kbtf gen.
-    let linked = k.build("linked", &["cmd_btf_ko=:".into()]);
+    let linked = build(&k, "linked", &["cmd_btf_ko=:".into()]);
     assert!(file_section(&linked, ".BTF").is_none());
-    let fresh = k.chroot.path("fresh.ko");
+    let fresh = chroot.path("fresh.ko");
     std::fs::copy(&linked, &fresh).unwrap();
     gen(&vmlinux, &linked, true);
     same_sections(&linked, &sid, "kbtf gen");
@@ -223,7 +161,7 @@ fn kbtf_in_7x_kbuild_matches_sid_tools_and_is_idempotent() {
         std::fs::read(&linked).unwrap() == once,
         "a second gen changed the file"
     );
-    let processed = k.chroot.path("processed.ko");
+    let processed = chroot.path("processed.ko");
     std::fs::copy(&sid, &processed).unwrap();
     gen(&vmlinux, &processed, true);
     same_sections(
@@ -236,24 +174,24 @@ fn kbtf_in_7x_kbuild_matches_sid_tools_and_is_idempotent() {
     // Only the vmlinux changed, in-tree style (no distilled base, so every
     // id in the module moves): sid's gen-btf.sh steps on the freshly linked
     // module over the new vmlinux, against kbtf gen on the processed one.
-    let alt = k.chroot.path("alt-vmlinux.btf");
+    let alt = chroot.path("alt-vmlinux.btf");
     shifted_base(&vmlinux, &alt);
-    let intree = k.chroot.path("intree.ko");
+    let intree = chroot.path("intree.ko");
     std::fs::copy(&fresh, &intree).unwrap();
     gen(&vmlinux, &intree, false);
     let before = std::fs::read(&intree).unwrap();
     gen(&alt, &intree, false);
-    let upstream = k.chroot.path("upstream.ko");
+    let upstream = chroot.path("upstream.ko");
     std::fs::copy(&fresh, &upstream).unwrap();
-    let kbuild = std::fs::read_to_string(k.chroot.root.join("kbuild-package")).unwrap();
+    let kbuild = std::fs::read_to_string(chroot.root.join("kbuild-package")).unwrap();
     let resolve = format!(
         "/usr/lib/{}/tools/bpf/resolve_btfids/resolve_btfids",
         kbuild.trim()
     );
     let (up, btf1, alt_in) = (
-        k.in_chroot(&upstream),
-        format!("{}.BTF.1", k.in_chroot(&upstream)),
-        k.in_chroot(&alt),
+        in_chroot(&chroot, &upstream),
+        format!("{}.BTF.1", in_chroot(&chroot, &upstream)),
+        in_chroot(&chroot, &alt),
     );
     run(k
         .chroot
@@ -320,4 +258,8 @@ fn kbtf_in_7x_kbuild_matches_sid_tools_and_is_idempotent() {
         // Another kernel may lack a type the module needs (libbpf refuses too).
         Err(e) => println!("not relocatable onto the running kernel ({e}): not loaded"),
     }
+}
+
+fn in_chroot(chroot: &Chroot, path: &Path) -> String {
+    chroot.inside(path).display().to_string()
 }

@@ -88,6 +88,11 @@ pub struct EncodeOptions {
     /// mark as arena pointers (KF_ARENA_RET/ARG1/ARG2) point through a
     /// `TYPE_TAG "address_space(1)"` with kind_flag 1.
     pub attributes: bool,
+    /// `distilled_base` (pahole 1.28+, out-of-tree modules of Linux 6.x):
+    /// a split BTF is written over its distilled base ([`crate::Btf::distill_base`]),
+    /// as `.BTF` and `.BTF.base`. The encoding itself is the same; whoever
+    /// writes the result distills it.
+    pub distilled_base: bool,
 }
 
 /// The pahole version whose output the encoder reproduces.

@@ -157,3 +157,116 @@ impl Chroot {
         std::fs::read(&out).expect("pahole's output")
     }
 }
+
+/// Real kbuild in a chroot: out-of-tree modules built against the suite's
+/// cloud-amd64 kernel headers (and the BTF-only vmlinux they ship), with a
+/// copy of kbtf and its `pahole` / `resolve_btfids` symlinks inside.
+pub struct Kbuild<'a> {
+    /// The chroot.
+    pub chroot: &'a Chroot,
+    /// The headers' directory, as the chroot sees it.
+    pub kdir: PathBuf,
+    /// kbtf and its symlinks, as seen from outside.
+    bin: PathBuf,
+}
+
+impl Chroot {
+    /// The suite's kbuild with `kbtf` (a test's `env!("CARGO_BIN_EXE_kbtf")`)
+    /// installed, or `None` (a skip; under CI a failure) when the chroot has
+    /// no cloud-amd64 headers.
+    pub fn kbuild(&self, kbtf: &str) -> Option<Kbuild<'_>> {
+        let src = self.root.join("usr/src");
+        let mut kdirs: Vec<String> = std::fs::read_dir(&src)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.starts_with("linux-headers-") && n.ends_with("-cloud-amd64"))
+            .collect();
+        kdirs.sort();
+        let Some(kdir) = kdirs.pop() else {
+            crate::skip_unless_ci(format!(
+                "no linux-headers-*-cloud-amd64 in the {} chroot (rebuild it: testdata/chroot-{}.sh)",
+                self.suite.name(),
+                self.suite.name()
+            ));
+            return None;
+        };
+        let bin = self.path("bin");
+        std::fs::create_dir_all(&bin).ok()?;
+        std::fs::copy(kbtf, bin.join("kbtf")).ok()?;
+        for name in ["pahole", "resolve_btfids"] {
+            std::os::unix::fs::symlink("kbtf", bin.join(name)).ok()?;
+        }
+        Some(Kbuild {
+            chroot: self,
+            kdir: Path::new("/usr/src").join(kdir),
+            bin,
+        })
+    }
+}
+
+impl Kbuild<'_> {
+    /// The headers' vmlinux (its BTF), as seen from outside.
+    pub fn vmlinux(&self) -> PathBuf {
+        self.chroot
+            .root
+            .join(self.kdir.strip_prefix("/").unwrap_or(&self.kdir))
+            .join("vmlinux")
+    }
+
+    /// kbtf (`"kbtf"`) or one of its symlinks (`"pahole"`, `"resolve_btfids"`),
+    /// as the chroot sees it.
+    pub fn tool(&self, name: &str) -> String {
+        self.chroot
+            .inside(&self.bin.join(name))
+            .display()
+            .to_string()
+    }
+
+    /// `make -C KDIR M=DIR modules` in the chroot with `vars` on make's
+    /// command line and `env` in its environment, for the module whose
+    /// `files` (its sources and Kbuild) are in `src`; the module `NAME.ko`
+    /// (named after the first file). /proc, which objtool reads, is mounted
+    /// in a mount namespace of the build's own, so nothing stays mounted.
+    ///
+    /// # Panics
+    /// If the build fails or links nothing.
+    pub fn build(
+        &self,
+        dir_name: &str,
+        src: &Path,
+        files: &[&str],
+        vars: &[String],
+        env: &[(&str, &str)],
+    ) -> PathBuf {
+        let dir = self.chroot.path(dir_name);
+        std::fs::create_dir(&dir).expect("a fresh build directory");
+        for f in files {
+            std::fs::copy(src.join(f), dir.join(f)).expect("the module's sources");
+        }
+        let mut make = format!(
+            "mount -t proc proc '{root}/proc' && exec chroot '{root}' make -C '{kdir}' M='{m}'",
+            root = self.chroot.root.display(),
+            kdir = self.kdir.display(),
+            m = self.chroot.inside(&dir).display()
+        );
+        for v in vars {
+            make.push_str(&format!(" '{v}'"));
+        }
+        make.push_str(" modules");
+        let out = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg(&make)
+            .envs(env.iter().copied())
+            .output()
+            .expect("unshare (util-linux)");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && log.contains("LD [M]"),
+            "{dir_name}: kbuild failed: {log}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stem = files[0].trim_end_matches(".c");
+        dir.join(format!("{stem}.ko"))
+    }
+}
