@@ -154,6 +154,17 @@ impl Kind {
     }
 }
 
+/// The name libbpf and bpftool use (`FUNC_PROTO`, see [`Kind::name`]); a
+/// kind kbtf does not know shows its number: `UNKN(20)`.
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kind::Unknown(raw) => write!(f, "UNKN({raw})"),
+            kind => f.write_str(kind.name()),
+        }
+    }
+}
+
 /// The `info` word: vlen in bits 0-23, kind in bits 24-30, kind_flag in bit 31.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Info(pub u32);
@@ -215,5 +226,12 @@ mod tests {
             assert!(info.kind_flag());
             assert_eq!(info.vlen(), Info::MAX_VLEN);
         }
+    }
+
+    #[test]
+    fn kinds_display_as_libbpf_names_them() {
+        assert_eq!(Kind::FuncProto.to_string(), "FUNC_PROTO");
+        assert_eq!(Kind::Enum64.to_string(), "ENUM64");
+        assert_eq!(Kind::Unknown(20).to_string(), "UNKN(20)");
     }
 }

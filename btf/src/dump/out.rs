@@ -15,9 +15,15 @@ pub(super) struct Out<W: Write> {
 
 impl<W: Write> Out<W> {
     pub fn new(w: W) -> Out<W> {
+        Out::with_capacity(w, CHUNK + 4096)
+    }
+
+    /// A buffer of `capacity` bytes to start with: one record's worth for
+    /// `Display`, which is called once per type.
+    pub fn with_capacity(w: W, capacity: usize) -> Out<W> {
         Out {
             w,
-            buf: Vec::with_capacity(CHUNK + 4096),
+            buf: Vec::with_capacity(capacity),
             num: itoa::Buffer::new(),
         }
     }
