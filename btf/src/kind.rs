@@ -1,5 +1,7 @@
 //! BTF kinds and the `info` word that carries them.
 
+use crate::{record, KindLayout};
+
 /// The kind of a BTF type record (`BTF_KIND_*`).
 ///
 /// Kinds newer than this crate are kept as [`Kind::Unknown`]; their records
@@ -209,6 +211,43 @@ impl Info {
     /// Bit 31, kind_flag.
     pub fn kind_flag(self) -> bool {
         self.0 >> 31 != 0
+    }
+
+    /// Words in the common part of every record: `name_off`, `info`, `size|type`.
+    pub const COMMON_WORDS: usize = record::COMMON_WORDS;
+
+    /// The number of 32-bit words a record with this info occupies, or `None`
+    /// for an unknown kind that `layout` (a BTF's kind-layout section, see
+    /// [`crate::Btf::layout`]) does not describe in whole words.
+    ///
+    /// ```
+    /// use kbtf_btf::{Info, Kind};
+    ///
+    /// // A struct of two members: the common words and three per member.
+    /// assert_eq!(Info::new(Kind::Struct, false, 2).record_words(None), Some(9));
+    /// ```
+    pub fn record_words(self, layout: Option<&[KindLayout]>) -> Option<usize> {
+        record::record_words(self, layout)
+    }
+
+    /// The word positions, within a record with this info, that hold type
+    /// ids, in record order: what a remap of ids rewrites.
+    ///
+    /// ```
+    /// use kbtf_btf::{Info, Kind};
+    ///
+    /// // A FUNC_PROTO's return type, then each parameter's type.
+    /// let slots: Vec<usize> = Info::new(Kind::FuncProto, false, 2).type_id_slots().collect();
+    /// assert_eq!(slots, [2, 4, 6]);
+    /// ```
+    pub fn type_id_slots(self) -> impl Iterator<Item = usize> + Clone {
+        record::type_id_slots(self)
+    }
+
+    /// The word positions, within a record with this info, that hold string
+    /// offsets, in record order (the name, then each element's name).
+    pub fn str_off_slots(self) -> impl Iterator<Item = usize> + Clone {
+        record::str_off_slots(self)
     }
 }
 

@@ -36,7 +36,7 @@ pub mod kernel;
 mod kind;
 pub mod lookup;
 mod read;
-pub mod record;
+mod record;
 pub mod signals;
 mod strings;
 mod view;

@@ -29,10 +29,10 @@ mod lang;
 mod lto;
 mod percpu;
 mod recode;
-pub mod reloc;
+pub(crate) mod reloc;
 mod saved_funcs;
 mod strmemo;
-pub mod symbols;
+pub(crate) mod symbols;
 mod walk;
 
 use std::borrow::Cow;
