@@ -3,8 +3,8 @@
 //! kernel module, before dedup.
 //!
 //! The jobs are kept apart:
-//! * [`reloc`]: relocating the `.debug_*` sections of ET_REL files;
-//! * [`symbols`]: the ELF symbol index (function names, per-CPU variables);
+//! * `reloc`: relocating the `.debug_*` sections of ET_REL files;
+//! * `symbols`: the ELF symbol index (function names, per-CPU variables);
 //! * `walk` (with `die` and `recode`): the DWARF walk, one `CuModel` per unit;
 //! * `funcs` and `percpu`: which functions and variables are encoded;
 //! * `elf_functions`, `glibc`, `saved_funcs` and `kfuncs`: pahole 1.30's
