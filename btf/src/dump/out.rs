@@ -44,11 +44,6 @@ impl<W: Write> Out<W> {
         self.buf.extend_from_slice(self.num.format(n).as_bytes());
     }
 
-    /// The growing buffer itself, for writers that format into it.
-    pub fn buf(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
-    }
-
     /// Hands the buffer to the writer once it is full; call between records
     /// (or anywhere in a long one: the bytes are the same).
     #[inline]
