@@ -121,6 +121,7 @@ impl Btf {
     ) -> Result<()> {
         let last = self.last_of(&[Kind::Struct, Kind::Union], "add_field")?;
         self.existing(ty, false)?;
+        self.not_itself(ty)?;
         let is_bitfield = bitfield_size != 0 || bit_offset % 8 != 0;
         if bitfield_size > 255 || (is_bitfield && bit_offset > 0xff_ffff) {
             return Err(self.refuse(format!(
@@ -190,6 +191,7 @@ impl Btf {
     pub fn add_func_param(&mut self, name: &str, ty: TypeId) -> Result<()> {
         let last = self.last_of(&[Kind::FuncProto], "add_func_param")?;
         self.existing(ty, !name.is_empty() || ty != TypeId::VOID)?;
+        self.not_itself(ty)?;
         let name = self.add_str(name.as_bytes())?;
         self.grow_last(last, false, &[name.0, ty.0])
     }
@@ -273,6 +275,20 @@ impl Btf {
                 "refers to type {id}, but the last type is {}",
                 self.type_count() - 1
             )));
+        }
+        Ok(())
+    }
+
+    /// A member or parameter of the record being extended (the last) that
+    /// is that record: a struct holding itself by value, a prototype taking
+    /// itself. Every other reference is to an earlier type, so this is the
+    /// one loop the builders could otherwise make, and the kernel, dedup
+    /// and the size lookups all refuse it.
+    fn not_itself(&self, ty: TypeId) -> Result<()> {
+        let last = TypeId(self.type_count() - 1);
+        if ty == last {
+            let kind = self.get(last)?.kind().name();
+            return Err(self.refuse(format!("a {kind} cannot contain itself (type {ty})")));
         }
         Ok(())
     }
@@ -364,5 +380,21 @@ mod tests {
         );
         assert!(b.add_int("", 4, 0).is_err());
         assert_eq!(b.type_count(), 3, "nothing was added by a refusal");
+    }
+
+    /// Found by the `builder` fuzz target: a FUNC_PROTO whose parameter was
+    /// itself, a reference loop dedup refuses.
+    #[test]
+    fn refuses_a_record_that_contains_itself() {
+        let mut b = Btf::new();
+        let proto = b.add_func_proto(TypeId::VOID).unwrap();
+        assert!(b.add_func_param("p", proto).is_err());
+        let s = b.add_struct("s", 8).unwrap();
+        assert!(b.add_field("self", s, 0, 0).is_err());
+        let ptr = b.add_ptr(s).unwrap();
+        b.add_struct("t", 8).unwrap();
+        b.add_field("p", ptr, 0, 0).unwrap();
+        assert_eq!(b.get(proto).unwrap().vlen(), 0);
+        assert_eq!(b.get(s).unwrap().vlen(), 0);
     }
 }
