@@ -5,6 +5,7 @@
 //! invariants. See `testdata/FUZZING.md`.
 
 pub mod btfids;
+pub mod builder;
 pub mod dedup;
 pub mod encode;
 pub mod gen;
