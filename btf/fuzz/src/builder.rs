@@ -61,7 +61,11 @@ pub fn run(data: &[u8]) {
             crate::check_roundtrip(&again);
             assert_eq!(again.to_bytes(), written);
         }
-        Err(e) => assert!(raw, "kbtf rejects BTF its builders made: {e}\n{}", text(&btf)),
+        Err(e) => assert!(
+            raw,
+            "kbtf rejects BTF its builders made: {e}\n{}",
+            text(&btf)
+        ),
     }
     let mut deduped = btf.clone();
     match dedup(&mut deduped, &DedupOptions::default()) {
@@ -69,7 +73,11 @@ pub fn run(data: &[u8]) {
             assert_eq!(stats.id_map.len(), btf.own_ids().len());
             read_everything(&deduped);
         }
-        Err(e) => assert!(raw, "dedup refuses BTF the builders made: {e}\n{}", text(&btf)),
+        Err(e) => assert!(
+            raw,
+            "dedup refuses BTF the builders made: {e}\n{}",
+            text(&btf)
+        ),
     }
 }
 
@@ -199,7 +207,10 @@ fn step(
 fn read_everything(btf: &Btf) {
     let index = NameIndex::new(btf);
     black_box(btf.pointer_size());
-    for id in btf.all_ids().chain([TypeId(btf.type_count()), TypeId(u32::MAX)]) {
+    for id in btf
+        .all_ids()
+        .chain([TypeId(btf.type_count()), TypeId(u32::MAX)])
+    {
         refusal_formats(btf.resolve_size(id));
         refusal_formats(btf.alignment(id));
         refusal_formats(btf.skip_mods_and_typedefs(id));
@@ -232,7 +243,10 @@ struct Capped(usize);
 
 impl std::io::Write for Capped {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 = self.0.checked_sub(buf.len()).ok_or(std::io::ErrorKind::WriteZero)?;
+        self.0 = self
+            .0
+            .checked_sub(buf.len())
+            .ok_or(std::io::ErrorKind::WriteZero)?;
         Ok(buf.len())
     }
 
