@@ -1,5 +1,6 @@
 //! `kbtf-benches compare`: kbtf against Debian's pahole and the kernel's
-//! resolve_btfids on the corpus; see benches/README.md.
+//! resolve_btfids on the corpus, and against trixie's and sid's tools in their
+//! chroots on those suites' kernels; see benches/README.md.
 
 use kbtf_testsupport::corpus;
 
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+use kbtf_benches::modern::Modern;
 use kbtf_benches::report::{self, Outcome, ScenarioReport};
 use kbtf_benches::scenario::{Ctx, Inputs, Scenario, Side, ALL};
 use kbtf_benches::tools::{find_kbtf, Tools, DEBIAN_RESOLVE_BTFIDS};
@@ -34,7 +36,8 @@ struct CompareArgs {
     /// Run only these scenarios (repeatable; default: all)
     #[arg(short, long = "scenario", value_parser = scenario_names())]
     scenarios: Vec<String>,
-    /// Use this many modules, evenly spread over the sorted corpus list (default: all)
+    /// Use this many modules, evenly spread over the sorted list of the bookworm corpus
+    /// (and of the sid corpus for the sid-* scenarios; default: all)
     #[arg(short, long)]
     modules: Option<usize>,
     /// Where to write the JSON results
@@ -71,13 +74,16 @@ fn compare(args: CompareArgs) -> Result<()> {
     if args.reps == 0 {
         bail!("--reps must be at least 1");
     }
-    let Some(corpus) = corpus::Corpus::find() else {
-        bail!("the corpus is needed (testdata/fetch-corpus.sh)");
+    // Each corpus that is absent makes its scenarios skipped.
+    let inputs = match corpus::Corpus::find() {
+        Some(corpus) => Some(inputs(&corpus, args.modules)?),
+        None => None,
     };
+    let modern = Modern::find(args.modules);
     let kbtf = find_kbtf(args.kbtf.clone(), !args.no_build)?;
     let tools = Tools::new(args.pahole.clone(), args.resolve_btfids.clone(), kbtf)?;
-    let inputs = inputs(&corpus, args.modules)?;
-    let env = tools.environment();
+    let mut env = tools.environment();
+    env.extend(modern.environment());
     let selected: Vec<Scenario> = ALL
         .into_iter()
         .filter(|s| args.scenarios.is_empty() || args.scenarios.iter().any(|n| n == s.name))
@@ -90,19 +96,33 @@ fn compare(args: CompareArgs) -> Result<()> {
     eprintln!("working in {}", tmp.path().display());
     let mut reports = Vec::new();
     for scenario in selected {
-        let (upstream_cmd, kbtf_cmd) = scenario.commands(&inputs);
+        let dir = tmp.path().join(scenario.name);
         let ctx = Ctx {
             tools: &tools,
-            inputs: &inputs,
-            dir: tmp.path().join(scenario.name),
+            inputs: inputs.as_ref(),
+            modern: &modern,
+            mounts: None,
+            dir: dir.clone(),
         };
-        let outcome = match scenario.skip_reason(&tools) {
+        let (upstream_cmd, kbtf_cmd) = scenario.commands(&ctx);
+        let outcome = match scenario.skip_reason(&ctx) {
             Some(why) => Outcome::Skipped(why),
-            None => run_scenario(&scenario, &ctx, args.reps)
-                .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}"))),
+            // The chroot's bind mounts live as long as the scenario runs and
+            // are unmounted when `mounts` drops, whatever happened.
+            None => match scenario.mounts(&modern, tmp.path(), &tools.kbtf) {
+                Err(e) => Outcome::Failed(format!("bind mounts: {e:#}")),
+                Ok(mounts) => {
+                    let ctx = Ctx {
+                        mounts: mounts.as_ref(),
+                        ..ctx
+                    };
+                    run_scenario(&scenario, &ctx, args.reps)
+                        .unwrap_or_else(|e| Outcome::Failed(format!("{e:#}")))
+                }
+            },
         };
         // Free the disk before the next scenario (the module copies are large).
-        let _ = std::fs::remove_dir_all(&ctx.dir);
+        let _ = std::fs::remove_dir_all(&dir);
         reports.push(ScenarioReport {
             scenario,
             upstream_cmd,
@@ -115,7 +135,9 @@ fn compare(args: CompareArgs) -> Result<()> {
     }
 
     print!("{}", report::table(&env, args.reps, &reports));
-    let json = report::json(&env, args.reps, inputs.modules.len(), &reports);
+    let modules = inputs.as_ref().map_or(0, |i| i.modules.len());
+    let sid_modules = modern.sid.as_ref().map_or(0, |s| s.modules.len());
+    let json = report::json(&env, args.reps, modules, sid_modules, &reports);
     if let Some(dir) = args.json.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }

@@ -95,17 +95,17 @@ pub fn table(env: &[(String, String)], reps: usize, reports: &[ScenarioReport]) 
     );
     let _ = writeln!(
         out,
-        "\n{:<21} {:<8} {:>10} {:>10} {:>10} {:>12} {:>6}",
+        "\n{:<28} {:<8} {:>10} {:>10} {:>10} {:>12} {:>6}",
         "scenario", "side", "median s", "min s", "max s", "peak RSS MiB", "procs"
     );
     for r in reports {
         let name = r.scenario.name;
         match &r.outcome {
             Outcome::Skipped(why) => {
-                let _ = writeln!(out, "{name:<21} skipped: {why}");
+                let _ = writeln!(out, "{name:<28} skipped: {why}");
             }
             Outcome::Failed(why) => {
-                let _ = writeln!(out, "{name:<21} FAILED: {why}");
+                let _ = writeln!(out, "{name:<28} FAILED: {why}");
             }
             Outcome::Ran {
                 upstream,
@@ -113,7 +113,7 @@ pub fn table(env: &[(String, String)], reps: usize, reports: &[ScenarioReport]) 
                 check,
             } => {
                 let (Some(up), Some(kb)) = (summarize(upstream), summarize(kbtf)) else {
-                    let _ = writeln!(out, "{name:<21} no samples");
+                    let _ = writeln!(out, "{name:<28} no samples");
                     continue;
                 };
                 for (label, s, cmd) in [
@@ -122,7 +122,7 @@ pub fn table(env: &[(String, String)], reps: usize, reports: &[ScenarioReport]) 
                 ] {
                     let _ = writeln!(
                         out,
-                        "{:<21} {label:<8} {:>10.3} {:>10.3} {:>10.3} {:>12.1} {:>6}   {cmd}",
+                        "{:<28} {label:<8} {:>10.3} {:>10.3} {:>10.3} {:>12.1} {:>6}   {cmd}",
                         if label == "upstream" { name } else { "" },
                         s.wall_median.as_secs_f64(),
                         s.wall_min.as_secs_f64(),
@@ -140,7 +140,7 @@ pub fn table(env: &[(String, String)], reps: usize, reports: &[ScenarioReport]) 
                 };
                 let _ = writeln!(
                     out,
-                    "{:<21} {:<8} wall x{:.3}, RSS x{:.3} (target: {}): {verdict}\n{:<30} check: {}{}",
+                    "{:<28} {:<8} wall x{:.3}, RSS x{:.3} (target: {}): {verdict}\n{:<30} check: {}{}",
                     "",
                     "ratio",
                     q.wall,
@@ -182,6 +182,7 @@ pub fn json(
     env: &[(String, String)],
     reps: usize,
     modules: usize,
+    sid_modules: usize,
     reports: &[ScenarioReport],
 ) -> Value {
     let environment: serde_json::Map<String, Value> = env
@@ -233,6 +234,7 @@ pub fn json(
         "environment": environment,
         "repetitions": reps,
         "modules": modules,
+        "sid_modules": sid_modules,
         "scenarios": scenarios,
     })
 }

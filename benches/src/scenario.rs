@@ -13,9 +13,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use crate::elf::{copy_without_btf, section};
+use crate::modern::{Modern, Mounts, Sid, Suite, Trixie};
 use crate::process::{run, Sample};
 use crate::tools::Tools;
 
@@ -53,6 +54,47 @@ pub enum Kind {
     ResolveVmlinux,
     /// `resolve_btfids -b vmlinux nf_conntrack.ko` (Makefile.modfinal).
     ResolveModule,
+    /// The suite's pahole in its chroot, with its kbuild's flags at `-jN`, on
+    /// its own vmlinux (detached `.BTF`), against `kbtf pahole` emulating that
+    /// version with the same arguments.
+    ModernVmlinux { suite: Suite, jobs: usize },
+    /// gen-btf.sh's first step per sid module: pahole 1.32 in the chroot
+    /// writing `X.ko.BTF.1`, against `kbtf pahole` 1.32 writing the same.
+    SidModulePahole,
+    /// 7.2's module step the upstream way, one process per module:
+    /// `scripts/gen-btf.sh --btf_base vmlinux X.ko` with sid's tools (pahole
+    /// 1.32, resolve_btfids 7.2 `--btf`, objcopy, `--patch_btfids`), against
+    /// kbtf's side as [`Kbtf7x`] says.
+    GenBtf(Kbtf7x),
+}
+
+/// What kbtf runs against 7.2's gen-btf.sh loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kbtf7x {
+    /// The same gen-btf.sh in the chroot with `PAHOLE="kbtf pahole"` (1.32):
+    /// only pahole's step is kbtf's, until `kbtf gen` does the 7.x flow.
+    PaholeInGenBtf,
+    /// One `kbtf gen --btf_base vmlinux X.ko` per module, with 7.2's
+    /// `PAHOLE_FLAGS` (the hook for the 7.x `kbtf gen`, see [`gen_7x_missing`]).
+    GenLoop,
+    /// One `kbtf gen --btf_base vmlinux <all modules>` (the same hook).
+    GenBatch,
+}
+
+/// Why kbtf's 7.x `gen` scenarios are skipped: `kbtf gen` does not do
+/// gen-btf.sh's work yet (resolve_btfids `--btf`, the btf2btf step, the sort).
+/// When it does, drop this (or set `KBTF_COMPARE_GEN_7X=1` to try it first):
+/// [`Kbtf7x::GenLoop`] and [`Kbtf7x::GenBatch`] already run it and check its
+/// `.BTF` and `.BTF_ids` against gen-btf.sh's.
+pub fn gen_7x_missing() -> Option<String> {
+    if std::env::var_os("KBTF_COMPARE_GEN_7X").is_some() {
+        return None;
+    }
+    Some(
+        "kbtf gen has no 7.x flow yet (resolve_btfids --btf is being written); \
+         KBTF_COMPARE_GEN_7X=1 runs it anyway"
+            .into(),
+    )
 }
 
 /// A goal for kbtf's median relative to upstream's.
@@ -73,7 +115,7 @@ pub struct Scenario {
 }
 
 /// Every scenario, in the order they run.
-pub const ALL: [Scenario; 6] = [
+pub const ALL: [Scenario; 14] = [
     Scenario {
         name: "vmlinux-encode-j1",
         kind: Kind::VmlinuxEncode { jobs: 1 },
@@ -116,6 +158,70 @@ pub const ALL: [Scenario; 6] = [
         kind: Kind::ResolveModule,
         target: None,
     },
+    Scenario {
+        name: "trixie-vmlinux-encode-j1",
+        kind: Kind::ModernVmlinux {
+            suite: Suite::Trixie,
+            jobs: 1,
+        },
+        target: None,
+    },
+    Scenario {
+        name: "trixie-vmlinux-encode-j2",
+        kind: Kind::ModernVmlinux {
+            suite: Suite::Trixie,
+            jobs: 2,
+        },
+        target: Some(Target {
+            wall: 1.0 / 3.0,
+            rss: Some(0.5),
+        }),
+    },
+    Scenario {
+        name: "sid-vmlinux-encode-j1",
+        kind: Kind::ModernVmlinux {
+            suite: Suite::Sid,
+            jobs: 1,
+        },
+        target: None,
+    },
+    Scenario {
+        name: "sid-vmlinux-encode-j2",
+        kind: Kind::ModernVmlinux {
+            suite: Suite::Sid,
+            jobs: 2,
+        },
+        target: Some(Target {
+            wall: 1.0 / 3.0,
+            rss: Some(0.5),
+        }),
+    },
+    Scenario {
+        name: "sid-module-pahole-btf1",
+        kind: Kind::SidModulePahole,
+        target: None,
+    },
+    Scenario {
+        name: "sid-genbtf-loop-kbtf-pahole",
+        kind: Kind::GenBtf(Kbtf7x::PaholeInGenBtf),
+        target: None,
+    },
+    Scenario {
+        name: "sid-genbtf-loop",
+        kind: Kind::GenBtf(Kbtf7x::GenLoop),
+        target: Some(Target {
+            wall: 0.1,
+            rss: None,
+        }),
+    },
+    Scenario {
+        name: "sid-genbtf-batch",
+        kind: Kind::GenBtf(Kbtf7x::GenBatch),
+        target: Some(Target {
+            wall: 1.0 / 40.0,
+            rss: None,
+        }),
+    },
 ];
 
 /// The corpus files a run uses.
@@ -137,12 +243,35 @@ pub struct Check {
 /// Where and with what a scenario runs.
 pub struct Ctx<'a> {
     pub tools: &'a Tools,
-    pub inputs: &'a Inputs,
+    /// The bookworm corpus, when it is there.
+    pub inputs: Option<&'a Inputs>,
+    /// The trixie and sid corpora and chroots, or why they are not there.
+    pub modern: &'a Modern,
+    /// The bind mounts into the chroot a modern scenario runs its upstream side in.
+    pub mounts: Option<&'a Mounts>,
     /// This scenario's directory in the temp dir.
     pub dir: PathBuf,
 }
 
 impl Ctx<'_> {
+    /// The bookworm corpus ([`Scenario::skip_reason`] says when it is absent).
+    fn bw(&self) -> Result<&Inputs> {
+        self.inputs.context("the bookworm corpus is absent")
+    }
+
+    fn trixie(&self) -> Result<&Trixie> {
+        self.modern.trixie.as_ref().map_err(|e| anyhow!("{e}"))
+    }
+
+    fn sid(&self) -> Result<&Sid> {
+        self.modern.sid.as_ref().map_err(|e| anyhow!("{e}"))
+    }
+
+    fn mounts(&self) -> Result<&Mounts> {
+        self.mounts
+            .context("the chroot's bind mounts are not set up")
+    }
+
     fn side_dir(&self, side: Side) -> PathBuf {
         self.dir.join(side.name())
     }
@@ -150,16 +279,37 @@ impl Ctx<'_> {
 
 impl Scenario {
     /// Why this scenario cannot run with these tools, if it cannot.
-    pub fn skip_reason(&self, tools: &Tools) -> Option<String> {
+    pub fn skip_reason(&self, ctx: &Ctx) -> Option<String> {
+        let suite = match self.kind {
+            Kind::ModernVmlinux { suite, .. } => suite,
+            Kind::SidModulePahole | Kind::GenBtf(_) => Suite::Sid,
+            _ if ctx.inputs.is_none() => {
+                return Some("the bookworm corpus is absent (testdata/fetch-corpus.sh)".into())
+            }
+            Kind::ModuleLoop | Kind::ModuleBatch => return ctx.tools.kbtf_gen_missing.clone(),
+            _ => return None,
+        };
+        let missing = match suite {
+            Suite::Trixie => ctx.modern.trixie.as_ref().err(),
+            Suite::Sid => ctx.modern.sid.as_ref().err(),
+        };
+        if let Some(why) = missing {
+            return Some(why.clone());
+        }
         match self.kind {
-            Kind::ModuleLoop | Kind::ModuleBatch => tools.kbtf_gen_missing.clone(),
+            Kind::GenBtf(Kbtf7x::GenLoop | Kbtf7x::GenBatch) => {
+                gen_7x_missing().or_else(|| ctx.tools.kbtf_gen_missing.clone())
+            }
             _ => None,
         }
     }
 
     /// Each side's command, as the report shows it.
-    pub fn commands(&self, inputs: &Inputs) -> (String, String) {
-        let n = inputs.modules.len();
+    pub fn commands(&self, ctx: &Ctx) -> (String, String) {
+        if let Some(cmds) = self.modern_commands(ctx) {
+            return cmds;
+        }
+        let n = ctx.inputs.map_or(0, |i| i.modules.len());
         let pahole_loop = format!(
             "{n} x (LLVM_OBJCOPY=objcopy pahole {} --btf_base vmlinux X.ko; \
              resolve_btfids -b vmlinux X.ko)",
@@ -189,6 +339,9 @@ impl Scenario {
                 "resolve_btfids -b vmlinux nf_conntrack.ko".into(),
                 "kbtf resolve_btfids -b vmlinux nf_conntrack.ko".into(),
             ),
+            Kind::ModernVmlinux { .. } | Kind::SidModulePahole | Kind::GenBtf(_) => {
+                (String::new(), String::new()) // modern_commands answered
+            }
         }
     }
 
@@ -197,6 +350,7 @@ impl Scenario {
     fn input_dir(&self, ctx: &Ctx) -> PathBuf {
         match self.kind {
             Kind::ModuleLoop | Kind::ModuleBatch => ctx.dir.with_file_name("modules-input"),
+            Kind::GenBtf(_) => ctx.dir.with_file_name("sid-modules-input"),
             _ => ctx.dir.join("input"),
         }
     }
@@ -214,14 +368,17 @@ impl Scenario {
         match self.kind {
             Kind::VmlinuxEncode { .. } => {} // read in place: the output is detached
             Kind::ModuleLoop | Kind::ModuleBatch => {
-                for (src, rel) in &ctx.inputs.modules {
+                for (src, rel) in &ctx.bw()?.modules {
                     let dst = input.join(rel);
                     create_parent(&dst)?;
                     copy_without_btf(src, &dst)?;
                 }
             }
-            Kind::ResolveVmlinux => copy(&ctx.inputs.vmlinux, &input.join("vmlinux"))?,
-            Kind::ResolveModule => copy(&ctx.inputs.nf_conntrack, &input.join("nf_conntrack.ko"))?,
+            Kind::ResolveVmlinux => copy(&ctx.bw()?.vmlinux, &input.join("vmlinux"))?,
+            Kind::ResolveModule => copy(&ctx.bw()?.nf_conntrack, &input.join("nf_conntrack.ko"))?,
+            // Read in place: the outputs are detached files.
+            Kind::ModernVmlinux { .. } | Kind::SidModulePahole => {}
+            Kind::GenBtf(_) => prepare_genbtf(ctx, &input)?,
         }
         fs::write(&prepared, "").with_context(|| format!("creating {}", prepared.display()))
     }
@@ -233,8 +390,11 @@ impl Scenario {
             fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
         }
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        if let Kind::ModernVmlinux { .. } | Kind::SidModulePahole | Kind::GenBtf(_) = self.kind {
+            return self.run_modern(side, ctx, &dir);
+        }
         let tools = ctx.tools;
-        let vmlinux = ctx.inputs.vmlinux.as_path();
+        let vmlinux = ctx.bw()?.vmlinux.as_path();
         let log = dir.join("log");
         let mut total = Sample::default();
         match (self.kind, side) {
@@ -293,6 +453,9 @@ impl Scenario {
                 cmd.arg(elf);
                 total.add(run(&mut cmd, &log)?);
             }
+            (Kind::ModernVmlinux { .. } | Kind::SidModulePahole | Kind::GenBtf(_), _) => {
+                bail!("run_modern runs {}", self.name)
+            }
         }
         Ok(total)
     }
@@ -302,10 +465,19 @@ impl Scenario {
         let rels: Vec<PathBuf> = match self.kind {
             Kind::VmlinuxEncode { .. } => Vec::new(),
             Kind::ModuleLoop | Kind::ModuleBatch => {
-                ctx.inputs.modules.iter().map(|(_, r)| r.clone()).collect()
+                ctx.bw()?.modules.iter().map(|(_, r)| r.clone()).collect()
             }
             Kind::ResolveVmlinux => vec!["vmlinux".into()],
             Kind::ResolveModule => vec!["nf_conntrack.ko".into()],
+            Kind::ModernVmlinux { .. } | Kind::SidModulePahole => Vec::new(),
+            Kind::GenBtf(_) => {
+                let sid = ctx.sid()?;
+                sid.modules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| flat_name(i, m).into())
+                    .collect()
+            }
         };
         let input = self.input_dir(ctx);
         rels.iter()
@@ -322,6 +494,9 @@ impl Scenario {
     pub fn check(&self, ctx: &Ctx) -> Result<Check> {
         let (up, kb) = (ctx.side_dir(Side::Upstream), ctx.side_dir(Side::Kbtf));
         match self.kind {
+            Kind::ModernVmlinux { .. } | Kind::SidModulePahole | Kind::GenBtf(_) => {
+                self.check_modern(ctx, &up, &kb)
+            }
             Kind::VmlinuxEncode { jobs } => {
                 let a = read(&up.join("vmlinux.btf"))?;
                 let b = read(&kb.join("vmlinux.btf"))?;
@@ -330,7 +505,7 @@ impl Scenario {
                 }
                 // pahole 1.24 -jN (N > 1) orders types differently run to run;
                 // then hold kbtf to the shipped .BTF, which pahole -j1 reproduces.
-                let shipped = section(&ctx.inputs.vmlinux, ".BTF")?;
+                let shipped = section(&ctx.bw()?.vmlinux, ".BTF")?;
                 if jobs > 1 && shipped.as_deref() == Some(&b[..]) {
                     return Ok(ok(format!(
                         "kbtf's .BTF equals the shipped one ({} bytes); pahole -j{jobs}'s \
@@ -348,7 +523,7 @@ impl Scenario {
             Kind::ModuleLoop | Kind::ModuleBatch => {
                 let mut ids = IdsTally::default();
                 let mut no_btf = 0;
-                for (_, rel) in &ctx.inputs.modules {
+                for (_, rel) in &ctx.bw()?.modules {
                     let (a, b) = (up.join(rel), kb.join(rel));
                     let (btf_a, btf_b) = (section(&a, ".BTF")?, section(&b, ".BTF")?);
                     if btf_a != btf_b {
@@ -361,7 +536,7 @@ impl Scenario {
                         return Ok(mismatch(format!("{bad} of {}", rel.display())));
                     }
                 }
-                let n = ctx.inputs.modules.len();
+                let n = ctx.bw()?.modules.len();
                 Ok(ok(format!(
                     ".BTF equal for {n} modules ({no_btf} without .BTF on both sides); {}",
                     ids.summary()
@@ -369,8 +544,8 @@ impl Scenario {
             }
             Kind::ResolveVmlinux | Kind::ResolveModule => {
                 let (name, input) = match self.kind {
-                    Kind::ResolveVmlinux => ("vmlinux", &ctx.inputs.vmlinux),
-                    _ => ("nf_conntrack.ko", &ctx.inputs.nf_conntrack),
+                    Kind::ResolveVmlinux => ("vmlinux", &ctx.bw()?.vmlinux),
+                    _ => ("nf_conntrack.ko", &ctx.bw()?.nf_conntrack),
                 };
                 let mut ids = IdsTally::default();
                 let shipped = section(input, ".BTF_ids")?;
@@ -478,4 +653,345 @@ fn create_parent(path: &Path) -> Result<()> {
         Some(dir) => fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display())),
         None => Ok(()),
     }
+}
+
+/// The modern scenarios: the upstream side in the suite's chroot.
+impl Scenario {
+    /// The directories the upstream side needs bind-mounted into its chroot:
+    /// the corpus and references read-only, the temp dir `tmp` read-write,
+    /// and kbtf's directory read-only (gen-btf.sh runs it as its pahole).
+    /// `None` for the bookworm scenarios, which run Debian's tools directly.
+    pub fn mounts(&self, modern: &Modern, tmp: &Path, kbtf: &Path) -> Result<Option<Mounts>> {
+        let mut m = match self.kind {
+            Kind::ModernVmlinux {
+                suite: Suite::Trixie,
+                ..
+            } => {
+                let t = modern.trixie.as_ref().map_err(|e| anyhow!("{e}"))?;
+                let mut m = Mounts::new(&t.chroot);
+                m.bind(&t.corpus, "corpus", false)?;
+                m
+            }
+            Kind::ModernVmlinux { .. } | Kind::SidModulePahole | Kind::GenBtf(_) => {
+                let s = modern.sid.as_ref().map_err(|e| anyhow!("{e}"))?;
+                let mut m = Mounts::new(&s.chroot);
+                m.bind(&s.corpus, "corpus", false)?;
+                m.bind(&s.references, "ref", false)?;
+                if let Kind::GenBtf(Kbtf7x::PaholeInGenBtf) = self.kind {
+                    let kbtf = fs::canonicalize(kbtf)?;
+                    m.bind(kbtf.parent().context("kbtf's directory")?, "bin", false)?;
+                }
+                m
+            }
+            _ => return Ok(None),
+        };
+        m.bind(tmp, "work", true)?;
+        Ok(Some(m))
+    }
+
+    fn modern_commands(&self, ctx: &Ctx) -> Option<(String, String)> {
+        let n = ctx.sid().map_or(0, |s| s.modules.len());
+        let genbtf = format!(
+            "{n} x chroot sid: PAHOLE=pahole PAHOLE_FLAGS='{}' RESOLVE_BTFIDS=resolve_btfids(7.2) \
+             OBJCOPY=objcopy sh scripts/gen-btf.sh --btf_base vmlinux X.ko",
+            Suite::Sid.pahole_flags(1)[1..].join(" ")
+        );
+        Some(match self.kind {
+            Kind::ModernVmlinux { suite, jobs } => {
+                let input = match suite {
+                    Suite::Trixie => "vmlinux",
+                    Suite::Sid => "vmlinux.fresh",
+                };
+                let args = format!(
+                    "{} --btf_encode_detached=OUT {input}",
+                    suite.pahole_flags(jobs).join(" ")
+                );
+                (
+                    format!("chroot {}: pahole {args}", suite.name()),
+                    format!(
+                        "KBTF_PAHOLE_VERSION={} kbtf pahole {args}",
+                        suite.pahole_version()
+                    ),
+                )
+            }
+            Kind::SidModulePahole => {
+                let args = format!(
+                    "{} --btf_base vmlinux --btf_encode_detached=X.ko.BTF.1 X.ko",
+                    Suite::Sid.pahole_flags(1).join(" ")
+                );
+                (
+                    format!("{n} x chroot sid: pahole {args}"),
+                    format!("{n} x KBTF_PAHOLE_VERSION=1.32 kbtf pahole {args}"),
+                )
+            }
+            Kind::GenBtf(Kbtf7x::PaholeInGenBtf) => (
+                genbtf,
+                "the same loop with PAHOLE='kbtf pahole' KBTF_PAHOLE_VERSION=1.32 \
+                 (only the pahole step is kbtf's)"
+                    .to_string(),
+            ),
+            Kind::GenBtf(Kbtf7x::GenLoop) => (
+                genbtf,
+                format!(
+                    "{n} x KBTF_PAHOLE_VERSION=1.32 PAHOLE_FLAGS=(7.2's) kbtf gen --btf_base vmlinux X.ko"
+                ),
+            ),
+            Kind::GenBtf(Kbtf7x::GenBatch) => (
+                genbtf,
+                format!(
+                    "KBTF_PAHOLE_VERSION=1.32 PAHOLE_FLAGS=(7.2's) kbtf gen --btf_base vmlinux <{n} modules>"
+                ),
+            ),
+            _ => return None,
+        })
+    }
+
+    fn run_modern(&self, side: Side, ctx: &Ctx, dir: &Path) -> Result<Sample> {
+        let log = dir.join("log");
+        let mut total = Sample::default();
+        match (self.kind, side) {
+            (Kind::ModernVmlinux { suite, jobs }, _) => {
+                let (input, version) = match suite {
+                    Suite::Trixie => (&ctx.trixie()?.vmlinux, "1.30"),
+                    Suite::Sid => (&ctx.sid()?.vmlinux_fresh, "1.32"),
+                };
+                let out = dir.join("vmlinux.btf");
+                let mut cmd = match side {
+                    Side::Upstream => {
+                        let m = ctx.mounts()?;
+                        let mut cmd = m.command("pahole");
+                        cmd.args(suite.pahole_flags(jobs))
+                            .arg(m.inner_opt("--btf_encode_detached", &out)?)
+                            .arg(m.inner(input)?);
+                        cmd
+                    }
+                    Side::Kbtf => {
+                        let mut cmd = kbtf(ctx.tools, "pahole");
+                        cmd.env("KBTF_PAHOLE_VERSION", version)
+                            .args(suite.pahole_flags(jobs))
+                            .arg(opt_eq("--btf_encode_detached", &out))
+                            .arg(input);
+                        cmd
+                    }
+                };
+                total.add(run(&mut cmd, &log)?);
+            }
+            (Kind::SidModulePahole, _) => {
+                let sid = ctx.sid()?;
+                for (i, module) in sid.modules.iter().enumerate() {
+                    let out = dir.join(format!("{}.BTF.1", flat_name(i, module)));
+                    let mut cmd = match side {
+                        Side::Upstream => {
+                            let m = ctx.mounts()?;
+                            let mut cmd = m.command("pahole");
+                            cmd.args(Suite::Sid.pahole_flags(1))
+                                .arg("--btf_base")
+                                .arg(m.inner(&sid.vmlinux)?)
+                                .arg(m.inner_opt("--btf_encode_detached", &out)?)
+                                .arg(m.inner(&module.input)?);
+                            cmd
+                        }
+                        Side::Kbtf => {
+                            let mut cmd = kbtf(ctx.tools, "pahole");
+                            cmd.env("KBTF_PAHOLE_VERSION", "1.32")
+                                .args(Suite::Sid.pahole_flags(1))
+                                .arg("--btf_base")
+                                .arg(&sid.vmlinux)
+                                .arg(opt_eq("--btf_encode_detached", &out))
+                                .arg(&module.input);
+                            cmd
+                        }
+                    };
+                    total.add(run(&mut cmd, &log)?);
+                }
+            }
+            (Kind::GenBtf(how), _) => {
+                let sid = ctx.sid()?;
+                let kos = self.copy_inputs(ctx, dir)?;
+                let flags = Suite::Sid.pahole_flags(1)[1..].join(" ");
+                match (side, how) {
+                    (Side::Upstream, _) | (Side::Kbtf, Kbtf7x::PaholeInGenBtf) => {
+                        let m = ctx.mounts()?;
+                        let pahole = match side {
+                            Side::Upstream => "pahole".to_string(),
+                            Side::Kbtf => {
+                                let kbtf = fs::canonicalize(&ctx.tools.kbtf)?;
+                                format!("{} pahole", m.inner(&kbtf)?.display())
+                            }
+                        };
+                        for ko in &kos {
+                            let mut cmd = m.command("sh");
+                            cmd.arg(sid.gen_btf())
+                                .arg("--btf_base")
+                                .arg(m.inner(&sid.vmlinux)?)
+                                .arg(m.inner(ko)?)
+                                .env("PAHOLE", &pahole)
+                                .env("PAHOLE_FLAGS", &flags)
+                                .env("RESOLVE_BTFIDS", sid.resolve_btfids())
+                                .env("RESOLVE_BTFIDS_FLAGS", "")
+                                .env("OBJCOPY", "objcopy")
+                                .env("KBTF_PAHOLE_VERSION", "1.32")
+                                .env_remove("KBUILD_VERBOSE");
+                            total.add(run(&mut cmd, &log)?);
+                        }
+                    }
+                    (Side::Kbtf, Kbtf7x::GenLoop) => {
+                        for ko in &kos {
+                            let mut gen = kbtf_gen_7x(ctx.tools, &flags);
+                            gen.arg("--btf_base").arg(&sid.vmlinux).arg(ko);
+                            total.add(run(&mut gen, &log)?);
+                        }
+                    }
+                    (Side::Kbtf, Kbtf7x::GenBatch) => {
+                        let mut gen = kbtf_gen_7x(ctx.tools, &flags);
+                        gen.arg("--btf_base").arg(&sid.vmlinux).args(&kos);
+                        total.add(run(&mut gen, &log)?);
+                    }
+                }
+            }
+            _ => bail!("{} is not a modern scenario", self.name),
+        }
+        Ok(total)
+    }
+
+    fn check_modern(&self, ctx: &Ctx, up: &Path, kb: &Path) -> Result<Check> {
+        match self.kind {
+            Kind::ModernVmlinux { suite, .. } => {
+                let a = read(&up.join("vmlinux.btf"))?;
+                let b = read(&kb.join("vmlinux.btf"))?;
+                // pahole 1.30's output is the shipped .BTF; 1.32's is what
+                // testdata/ref-sid.sh keeps (gen-btf.sh's resolve_btfids rewrites it).
+                let (oracle, what) = match suite {
+                    Suite::Trixie => (section(&ctx.trixie()?.vmlinux, ".BTF")?, "shipped .BTF"),
+                    Suite::Sid => (
+                        fs::read(ctx.sid()?.references.join("vmlinux.BTF.1")).ok(),
+                        "ref-sid.sh's vmlinux.BTF.1",
+                    ),
+                };
+                let upstream_is_oracle = oracle.as_deref() == Some(&a[..]);
+                let note = format!(
+                    "upstream's {} the {what}",
+                    if upstream_is_oracle {
+                        "equals"
+                    } else {
+                        "differs from"
+                    }
+                );
+                if a == b {
+                    return Ok(ok(format!(".BTF equal ({} bytes); {note}", a.len())));
+                }
+                Ok(mismatch(format!(
+                    ".BTF differs: upstream {} bytes, kbtf {} bytes; {note}",
+                    a.len(),
+                    b.len()
+                )))
+            }
+            Kind::SidModulePahole => {
+                let sid = ctx.sid()?;
+                let (mut equal, mut none, mut reference_equal, mut differ) = (0, 0, 0, Vec::new());
+                for (i, module) in sid.modules.iter().enumerate() {
+                    let name = format!("{}.BTF.1", flat_name(i, module));
+                    let a = fs::read(up.join(&name)).ok().filter(|b| !b.is_empty());
+                    let b = fs::read(kb.join(&name)).ok().filter(|b| !b.is_empty());
+                    // ref-sid.sh leaves an empty file where pahole wrote none.
+                    let r = fs::read(&module.reference)
+                        .ok()
+                        .map(|b| (!b.is_empty()).then_some(b));
+                    reference_equal += usize::from(r.is_some_and(|r| r == a));
+                    if a == b {
+                        equal += 1;
+                        none += usize::from(a.is_none());
+                    } else {
+                        differ.push(module.rel.display().to_string());
+                    }
+                }
+                let n = sid.modules.len();
+                let detail = format!(
+                    ".BTF.1 equal for {equal}/{n} modules ({none} without .BTF.1 on both sides); \
+                     upstream's equals ref-sid.sh's for {reference_equal}/{n}"
+                );
+                if differ.is_empty() {
+                    return Ok(ok(detail));
+                }
+                let first: Vec<&str> = differ.iter().take(5).map(String::as_str).collect();
+                Ok(mismatch(format!("{detail}; differ: {}", first.join(", "))))
+            }
+            Kind::GenBtf(_) => {
+                let sid = ctx.sid()?;
+                let (mut equal, mut ids, mut shipped_btf, mut shipped_ids) = (0, 0, 0, 0);
+                let mut differ = Vec::new();
+                for (i, module) in sid.modules.iter().enumerate() {
+                    let name = flat_name(i, module);
+                    let (a, b) = (up.join(&name), kb.join(&name));
+                    let (btf_a, btf_b) = (section(&a, ".BTF")?, section(&b, ".BTF")?);
+                    let (ids_a, ids_b) = (section(&a, ".BTF_ids")?, section(&b, ".BTF_ids")?);
+                    let btf_s = section(&module.shipped, ".BTF")?;
+                    let ids_s = section(&module.shipped, ".BTF_ids")?;
+                    shipped_btf += usize::from(btf_a == btf_s);
+                    shipped_ids += usize::from(ids_a == ids_s);
+                    if btf_a == btf_b && ids_a == ids_b {
+                        equal += 1;
+                        ids += usize::from(ids_a.is_some());
+                    } else {
+                        differ.push(module.rel.display().to_string());
+                    }
+                }
+                let n = sid.modules.len();
+                let detail = format!(
+                    ".BTF and .BTF_ids equal for {equal}/{n} modules ({ids} with .BTF_ids); \
+                     upstream's equal the shipped ones: .BTF {shipped_btf}/{n}, .BTF_ids {shipped_ids}/{n} \
+                     (absent in both counts as equal)"
+                );
+                if differ.is_empty() {
+                    return Ok(ok(detail));
+                }
+                let first: Vec<&str> = differ.iter().take(5).map(String::as_str).collect();
+                Ok(mismatch(format!("{detail}; differ: {}", first.join(", "))))
+            }
+            _ => bail!("{} is not a modern scenario", self.name),
+        }
+    }
+}
+
+/// A sid module's file name in the scenario's directories: its index and
+/// base name, so that the directories stay flat.
+fn flat_name(i: usize, module: &crate::modern::SidModule) -> String {
+    let base = module.rel.file_name().unwrap_or_default().to_string_lossy();
+    format!("{i:04}-{base}")
+}
+
+/// Makes gen-btf.sh's inputs: each module as the linker left it, i.e. its
+/// `.BTF` removed by sid's own objcopy (bookworm's lays the file out so that
+/// sid's objcopy can't add `.BTF` back; see modern-kernels.md), from the
+/// as-linked copy of those with `.BTF_ids`.
+fn prepare_genbtf(ctx: &Ctx, input: &Path) -> Result<()> {
+    let sid = ctx.sid()?;
+    let m = ctx.mounts()?;
+    let mut list = String::new();
+    for (i, module) in sid.modules.iter().enumerate() {
+        let out = input.join(flat_name(i, module));
+        list += &format!(
+            "{} {}\n",
+            m.inner(&module.input)?.display(),
+            m.inner(&out)?.display()
+        );
+    }
+    let list_path = input.join("list");
+    fs::write(&list_path, list).with_context(|| format!("writing {}", list_path.display()))?;
+    let mut cmd = m.command("sh");
+    cmd.arg("-c")
+        .arg(r#"while read -r i o; do objcopy --remove-section=.BTF "$i" "$o" || exit 1; done < "$1""#)
+        .arg("sh")
+        .arg(m.inner(&list_path)?);
+    run(&mut cmd, &input.join("log")).map(drop)
+}
+
+/// `kbtf gen` as the 7.x flow would run it: kbuild's variables set as
+/// gen-btf.sh sees them, the 1.32 emulation.
+fn kbtf_gen_7x(tools: &Tools, flags: &str) -> Command {
+    let mut cmd = kbtf(tools, "gen");
+    cmd.env("KBTF_PAHOLE_VERSION", "1.32")
+        .env("PAHOLE_FLAGS", flags)
+        .env("RESOLVE_BTFIDS_FLAGS", "");
+    cmd
 }

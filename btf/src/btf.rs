@@ -74,6 +74,25 @@ impl Btf {
         self.base.as_ref()
     }
 
+    /// The length of the header [`Btf::to_bytes`] writes: 24, or 32 (and
+    /// more) when it carries the `layout_off`/`layout_len` fields of newer
+    /// libbpf, as read or as set by [`Btf::use_layout_header`].
+    pub fn header_len(&self) -> u32 {
+        if self.layout.is_some() {
+            self.hdr_len.max(crate::header::HDR_LEN_LAYOUT)
+        } else {
+            self.hdr_len
+        }
+    }
+
+    /// Writes this BTF with the 32-byte header (the layout fields, zero
+    /// when it has no layout section), as the libbpf in Linux 7.x's tree
+    /// writes a BTF it created: resolve_btfids 7.x's distilled `.BTF.base`
+    /// and the split BTF over it. A longer header read from a file stays.
+    pub fn use_layout_header(&mut self) {
+        self.hdr_len = self.hdr_len.max(crate::header::HDR_LEN_LAYOUT);
+    }
+
     /// The byte order it was read in; [`Btf::to_bytes`] writes in it.
     pub fn endian(&self) -> Endian {
         self.endian

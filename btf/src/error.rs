@@ -118,6 +118,11 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
+    /// An operation asked of a BTF that it cannot do on that BTF (libbpf's
+    /// `-EINVAL` on an argument), e.g. distilling the base of a BTF that
+    /// has no base.
+    #[error("{0}")]
+    BadArgument(String),
     /// Input past a bound kbtf sets where real input never goes.
     #[error("{0}")]
     Limit(String),

@@ -49,6 +49,7 @@ mod btf;
 mod build;
 pub mod check;
 pub mod dedup;
+pub mod distill;
 pub mod dump;
 pub mod embed;
 #[cfg(feature = "dwarf")]
@@ -63,8 +64,10 @@ pub mod input;
 pub mod kernel;
 mod kind;
 pub mod lookup;
+pub mod permute;
 mod read;
 mod record;
+pub mod relocate;
 pub mod signals;
 mod strings;
 mod view;

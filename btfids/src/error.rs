@@ -79,6 +79,14 @@ pub enum Error {
         /// Why not.
         why: String,
     },
+    /// A kfunc whose BTF cannot be rewritten as its flags ask.
+    #[error("kfunc {name}: {what}")]
+    Kfunc {
+        /// The kfunc's name.
+        name: String,
+        /// What is wrong.
+        what: String,
+    },
     /// A bad symbol moves file.
     #[error("symbol moves file: {0}")]
     Moves(String),

@@ -28,12 +28,17 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! With [`GenOptions::btf2btf`] (Linux 7.x, pahole 1.32), resolving is
+//! resolve_btfids 7.x's `--btf` mode ([`crate::btf2btf`]): the encoded BTF
+//! is rewritten and sorted by name, and that is the BTF embedded.
+//!
 //! This lives in kbtf-btfids (behind its `gen` feature, which turns on
 //! kbtf-btf's DWARF encoder) because it is the one place that needs both
 //! halves: kbtf-btf knows nothing of `.BTF_ids`, and BPF tooling that only
 //! resolves ids does not pay for gimli.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use kbtf_btf::dedup::{dedup_owned, BaseCandidates};
 use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
@@ -41,7 +46,11 @@ use kbtf_btf::encode::{dedup_options, encode_elf, encode_mapped, EncodeOptions};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
 
+use crate::btf2btf::{btf2btf_with, Btf2BtfOptions};
+use crate::elf::distilled_base_blob;
+use crate::layout::Layout;
 use crate::names::TypeNames;
+use crate::{move_symbols, recover};
 use crate::{moves, resolve, Error, IdsElf, Outcome, Result};
 
 /// What gen-btf.sh's `RESOLVE_BTFIDS_FLAGS` and kbtf's own options ask of the `.BTF_ids` step.
@@ -51,6 +60,14 @@ pub struct GenOptions {
     pub encode: EncodeOptions,
     /// `--fatal_warnings`: unresolved symbols fail the run.
     pub fatal_warnings: bool,
+    /// Linux 7.x's gen-btf.sh: resolve_btfids `--btf` rewrites the encoded
+    /// BTF (kfuncs with implicit arguments, types sorted by name:
+    /// [`crate::btf2btf`]) and resolves against that, before it is embedded.
+    pub btf2btf: bool,
+    /// resolve_btfids' `--distill_base` (with [`GenOptions::btf2btf`], for an
+    /// out-of-tree module): the module's BTF goes over a distilled base,
+    /// written as its `.BTF.base` section.
+    pub distill_base: bool,
 }
 
 impl GenOptions {
@@ -59,6 +76,18 @@ impl GenOptions {
         GenOptions {
             encode: EncodeOptions::kernel(),
             fatal_warnings: false,
+            btf2btf: false,
+            distill_base: false,
+        }
+    }
+
+    /// What Linux 7.x's gen-btf.sh asks of pahole 1.32 and resolve_btfids.
+    pub fn kernel_7() -> GenOptions {
+        GenOptions {
+            encode: EncodeOptions::kernel_for(kbtf_btf::encode::PaholeVersion::V1_32),
+            fatal_warnings: false,
+            btf2btf: true,
+            distill_base: false,
         }
     }
 }
@@ -129,28 +158,118 @@ fn dedup_encoded(
         .map_err(|e| step("encoding BTF")(e.into()))
 }
 
-/// The ids of `elf` resolved against `btf`, `earlier` being the BTF that
-/// may have produced ids already there. `None` when the file has no
-/// `.BTF_ids` (or no symbols), as resolve_btfids then skips the step.
+/// The ELF file's bytes as the encoder should read them, when they differ.
+///
+/// pahole's decl_tag_kfuncs takes each kfunc's flags from the word after its
+/// `.BTF_ids` symbol; in a file upstream resolve_btfids processed, that word
+/// belongs to another function (the set was sorted, the symbol stayed). If
+/// the file's own `.BTF` (`earlier`) explains the ids already there, a copy
+/// with every member symbol moved to its own entry is what the encoder reads,
+/// so that a second run tags the same functions as the first. `None` when no
+/// symbol needs to move (a file as linked, or one kbtf processed) or when
+/// the ids cannot be explained (resolving reports that later).
+fn with_symbols_repaired(
+    elf: &[u8],
+    earlier: Option<&Btf>,
+    opts: &EncodeOptions,
+) -> Option<Vec<u8>> {
+    if !opts.decl_tag_kfuncs {
+        return None;
+    }
+    let earlier = earlier?;
+    let ids = IdsElf::parse(elf).ok()?;
+    let layout = Layout::new(&ids).ok()?;
+    let sec = ids.section_bytes();
+    if !layout
+        .sets
+        .iter()
+        .any(|s| recover::is_resolved(&ids, s, sec))
+    {
+        return None;
+    }
+    // Resolving against the BTF that gave the ids keeps every entry where it
+    // is (stable sort of sorted ids) and moves the symbols to their own.
+    let outcome = resolve(&ids, earlier, &[]).ok()?;
+    if outcome.moves.is_empty() {
+        return None;
+    }
+    let mut copy = elf.to_vec();
+    move_symbols(&ids, &mut copy, &outcome.moves);
+    Some(copy)
+}
+
+/// The ELF file's `.BTF_ids`, `None` when it has none (or no symbols), as
+/// resolve_btfids then skips the step.
+fn ids_elf(elf: &[u8]) -> Result<Option<IdsElf<'_>>> {
+    match IdsElf::parse(elf) {
+        Ok(ids) => Ok(Some(ids)),
+        Err(Error::NoBtfIdsSection | Error::NoSymtab) => Ok(None),
+        Err(e) => Err(step("reading .BTF_ids")(e)),
+    }
+}
+
+/// What resolve_btfids made of the encoded BTF.
+struct Resolved<'a> {
+    /// The BTF to embed.
+    btf: Btf,
+    /// The file's `.BTF_ids` and what resolving it gave (`None` without one).
+    ids: Option<(IdsElf<'a>, Outcome)>,
+    /// The distilled base `btf` is over (`.BTF.base`), when distilled.
+    distilled_base: Option<Arc<Btf>>,
+}
+
+/// resolve_btfids on the encoded `btf` and the ids of `elf`. `earlier` is
+/// the BTF that may have produced ids already there. With
+/// [`GenOptions::btf2btf`], 7.x's transform first.
 fn resolve_ids<'a>(
     elf: &'a [u8],
-    btf: &Btf,
+    btf: Btf,
     earlier: Option<&Btf>,
     opts: &GenOptions,
-) -> Result<Option<(IdsElf<'a>, Outcome)>> {
-    let ids = match IdsElf::parse(elf) {
-        Ok(ids) => ids,
-        Err(Error::NoBtfIdsSection | Error::NoSymtab) => return Ok(None),
-        Err(e) => return Err(step("reading .BTF_ids")(e)),
-    };
+) -> Result<Resolved<'a>> {
+    let ids = ids_elf(elf)?;
     let earlier: Vec<&dyn TypeNames> = earlier.iter().map(|b| *b as &dyn TypeNames).collect();
-    let outcome = resolve(&ids, btf, &earlier).map_err(step("resolving .BTF_ids"))?;
-    if opts.fatal_warnings && !outcome.warnings.is_empty() {
-        return Err(step("resolving .BTF_ids")(Error::FatalWarnings(
-            outcome.warnings.len(),
-        )));
+    let (btf, outcome, distilled_base) = if opts.btf2btf {
+        let btf2btf_opts = Btf2BtfOptions {
+            distill_base: opts.distill_base,
+        };
+        let out = btf2btf_with(btf, ids.as_ref(), &earlier, btf2btf_opts)
+            .map_err(step("resolving .BTF_ids"))?;
+        (out.btf, out.btf_ids, out.distilled_base)
+    } else {
+        let outcome = match &ids {
+            Some(ids) => Some(resolve(ids, &btf, &earlier).map_err(step("resolving .BTF_ids"))?),
+            None => None,
+        };
+        (btf, outcome, None)
+    };
+    let resolved = ids.zip(outcome);
+    if let Some((_, outcome)) = &resolved {
+        if opts.fatal_warnings && !outcome.warnings.is_empty() {
+            return Err(step("resolving .BTF_ids")(Error::FatalWarnings(
+                outcome.warnings.len(),
+            )));
+        }
     }
-    Ok(Some((ids, outcome)))
+    Ok(Resolved {
+        btf,
+        ids: resolved,
+        distilled_base,
+    })
+}
+
+/// The `.BTF` a module already has, as the BTF that may have produced ids in
+/// its `.BTF_ids`: over the module's own `.BTF.base` when it has one (an
+/// out-of-tree module processed with a distilled base), else over `base`.
+/// `None` when there is none or it does not fit.
+fn earlier_module_btf(elf: &[u8], base: &Arc<Btf>) -> Option<Btf> {
+    let blob = btf_blob(elf).ok()?;
+    let own_base = match distilled_base_blob(elf) {
+        Ok(Some(b)) => Arc::new(Btf::parse(&b).ok()?),
+        Ok(None) => base.clone(),
+        Err(_) => return None,
+    };
+    Btf::parse_split(&blob, Some(own_base)).ok()
 }
 
 /// gen-btf.sh `--btf_base` on a module's bytes: its split BTF over `base`
@@ -159,13 +278,30 @@ fn resolve_ids<'a>(
 /// taken as the BTF that produced ids already in `.BTF_ids` (a module an
 /// earlier run, kbtf's or upstream's, processed).
 pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Result<ModuleOutput> {
-    let old_btf = btf_blob(elf)
-        .ok()
-        .and_then(|blob| Btf::parse_split(&blob, Some(base.btf().clone())).ok());
-    let btf = encode(elf, Some(base), &opts.encode)?;
+    // (A file that is not ELF is named by the encoder, which reads it first.)
+    let had_distilled_base = matches!(distilled_base_blob(elf), Ok(Some(_)));
+    if had_distilled_base && !(opts.btf2btf && opts.distill_base) {
+        // A clean build has no .BTF.base then, and gen does not remove sections.
+        return Err(step("writing .BTF.base")(Error::Elf(
+            "the module has a .BTF.base (a distilled base) but this run does not distill \
+             (RESOLVE_BTFIDS_FLAGS without --distill_base): relink it"
+                .into(),
+        )));
+    }
+    let old_btf = earlier_module_btf(elf, base.btf());
+    let btf = match with_symbols_repaired(elf, old_btf.as_ref(), &opts.encode) {
+        Some(repaired) => encode(&repaired, Some(base), &opts.encode)?,
+        None => encode(elf, Some(base), &opts.encode)?,
+    };
+    let Resolved {
+        btf,
+        ids: resolved,
+        distilled_base,
+    } = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
+    let base_blob = distilled_base.map(|b| b.to_bytes());
 
-    let (with_ids, warnings, notes) = match resolve_ids(elf, &btf, old_btf.as_ref(), opts)? {
+    let (with_ids, warnings, notes) = match resolved {
         Some((ids, outcome)) => (
             Cow::Owned(outcome.apply(&ids)),
             outcome.warnings,
@@ -179,7 +315,11 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
         with_ids.into_owned()
     } else {
         // Resolving only rewrote bytes in place, so `.BTF` goes into the same layout.
-        set_sections(&with_ids, &[(".BTF", &blob)]).map_err(|e| step("writing .BTF")(e.into()))?
+        let mut sections: Vec<(&str, &[u8])> = vec![(".BTF", &blob)];
+        if let Some(b) = &base_blob {
+            sections.push((".BTF.base", b));
+        }
+        set_sections(&with_ids, &sections).map_err(|e| step("writing .BTF")(e.into()))?
     };
     Ok(ModuleOutput {
         changed: bytes != elf,
@@ -195,11 +335,16 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
 pub fn gen_vmlinux(file: &FileBytes, opts: &GenOptions) -> Result<VmlinuxOutput> {
     let elf: &[u8] = file;
     let old_btf = btf_blob(elf).ok().and_then(|blob| Btf::parse(&blob).ok());
-    let btf = encode_file_bytes(file, &opts.encode)?;
+    let btf = match with_symbols_repaired(elf, old_btf.as_ref(), &opts.encode) {
+        Some(repaired) => encode(&repaired, None, &opts.encode)?,
+        None => encode_file_bytes(file, &opts.encode)?,
+    };
+    let Resolved {
+        btf, ids: resolved, ..
+    } = resolve_ids(elf, btf, old_btf.as_ref(), opts)?;
     let blob = btf.to_bytes();
     let info = ElfInfo::parse(elf).map_err(|e| step("reading the ELF header")(e.into()))?;
     let object = btf_object(&blob, &info).map_err(|e| step("writing .btf.o")(e.into()))?;
-    let resolved = resolve_ids(elf, &btf, old_btf.as_ref(), opts)?;
     let (btf_ids, moves, warnings, notes) = match resolved {
         Some((ids, outcome)) => {
             let moves = (!outcome.moves.is_empty())

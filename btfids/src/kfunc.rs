@@ -3,6 +3,11 @@
 /// `BTF_SET8_KFUNCS`: the set8 header flag of a kfunc set.
 pub const BTF_SET8_KFUNCS: u32 = 1 << 0;
 
+/// `KF_IMPLICIT_ARGS`: the kfunc's trailing arguments are supplied by the
+/// verifier; resolve_btfids 7.x drops them from its BTF prototype
+/// ([`crate::implicit_args`]).
+pub const KF_IMPLICIT_ARGS: u32 = 1 << 16;
+
 /// `KF_*` flag names and bits. Bit 3 (the former `KF_KPTR_GET`) is unused.
 pub const KF_FLAGS: [(&str, u32); 16] = [
     ("KF_ACQUIRE", 1 << 0),

@@ -29,10 +29,12 @@
 
 #![deny(missing_docs)]
 
+pub mod btf2btf;
 pub mod elf;
 mod error;
 #[cfg(feature = "gen")]
 pub mod gen;
+pub mod implicit_args;
 pub mod kfunc;
 pub mod layout;
 pub mod list;

@@ -12,7 +12,10 @@
 //! The encoding follows `PAHOLE_FLAGS` (and for modules `MODULE_PAHOLE_FLAGS`,
 //! as 6.12's Makefile.modfinal adds) and the resolving `RESOLVE_BTFIDS_FLAGS`
 //! from the environment, as gen-btf.sh passes them; without `PAHOLE_FLAGS`
-//! the encoding is what Linux 6.x asks of pahole 1.24.
+//! the encoding is what Linux 6.x asks of pahole 1.24. Encoding as pahole
+//! 1.32 (`KBTF_PAHOLE_VERSION=1.32`, or a 1.32 `PAHOLE_FLAGS`) is Linux
+//! 7.x's gen-btf.sh: resolve_btfids `--btf`'s transform of the BTF
+//! ([`kbtf_btfids::btf2btf`]) comes before the resolving and the embedding.
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -109,15 +112,12 @@ fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
         }
         Err(_) => EncodeOptions::kernel_for(crate::pahole::version_from_env()?),
     };
-    if encode.version >= kbtf_btf::encode::PaholeVersion::V1_32 {
-        // pahole 1.32 goes with Linux 7.2's gen-btf.sh, whose resolve_btfids
-        // --btf rewrites the BTF (kfunc _impl prototypes, types sorted by
-        // name) before embedding it: not what gen does yet.
-        return Err(Error::Usage(
-            "gen does not do Linux 7.2's gen-btf.sh (resolve_btfids --btf: btf2btf, types sorted) yet; pahole 1.32's encoding is there as `kbtf pahole` / `kbtf encode --pahole 1.32`".into(),
-        ));
-    }
+    // pahole 1.32 goes with Linux 7.x's gen-btf.sh, whose resolve_btfids
+    // --btf rewrites the BTF (kfunc _impl prototypes, types sorted by name)
+    // before it is embedded.
+    let btf2btf = encode.version >= kbtf_btf::encode::PaholeVersion::V1_32;
     let mut fatal_warnings = args.fatal_warnings;
+    let mut distill_base = false;
     if let Ok(flags) = std::env::var("RESOLVE_BTFIDS_FLAGS") {
         let argv = flags.split_whitespace().chain(std::iter::once("ELF"));
         let parsed = crate::resolve_btfids::parse(&argv.map(OsString::from).collect::<Vec<_>>())
@@ -129,16 +129,20 @@ fn options_from_env(args: &Args) -> Result<GenOptions, Error> {
                     Error::Usage("RESOLVE_BTFIDS_FLAGS: -h is not a flag for gen".into())
                 }
             })?;
-        if parsed.distill_base {
+        if parsed.distill_base && !btf2btf {
+            // Linux 6.x distills in pahole (--btf_features=distilled_base).
             return Err(Error::Usage(
-                "RESOLVE_BTFIDS_FLAGS: --distill_base is not supported yet (it comes with kbtf's distillation)".into(),
+                "RESOLVE_BTFIDS_FLAGS: --distill_base belongs to Linux 7.x's resolve_btfids (pahole 1.32); this run emulates an older pahole".into(),
             ));
         }
+        distill_base = parsed.distill_base;
         fatal_warnings |= parsed.fatal_warnings;
     }
     Ok(GenOptions {
         encode,
         fatal_warnings,
+        btf2btf,
+        distill_base,
     })
 }
 

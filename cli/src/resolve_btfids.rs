@@ -7,9 +7,17 @@
 //! - Without `--btf` (Makefile.modfinal of 6.12: `resolve_btfids -b vmlinux X.ko`,
 //!   link-vmlinux.sh: `resolve_btfids vmlinux`): resolve the file's `.BTF_ids`
 //!   against its own `.BTF`, in place and atomically.
-//! - With `--btf F` (gen-btf.sh of 7.x): leave the ELF file alone and write
-//!   `ELF.BTF` (F's BTF) and `ELF.BTF_ids` (the resolved section), plus
-//!   `ELF.BTF_ids.moves` when member symbols must move with their entries.
+//! - With `--btf F` (gen-btf.sh of 7.x): leave the ELF file alone, apply
+//!   7.x's BTF transform to F (kfuncs with `KF_IMPLICIT_ARGS` rewritten,
+//!   types sorted by name: [`kbtf_btfids::btf2btf`]) and write `ELF.BTF`
+//!   (that BTF) and `ELF.BTF_ids` (the section resolved against it, as
+//!   upstream's bytes), plus `ELF.BTF_ids.moves` when member symbols must
+//!   move with their entries. With `--distill_base` and `--btf_base` (an
+//!   out-of-tree module), the BTF moves onto its distilled base before the
+//!   sort, and that base is written as `ELF.BTF.base`.
+//!   `--fatal_warnings` fails the run (255) after the outputs are written.
+//!   (resolve_btfids 7.2 means to, but its exit code is overwritten by the
+//!   last write's, so it exits 0 with warnings: kbtf keeps the option's meaning.)
 //! - `--patch_btfids F ELF`: copy F into `.BTF_ids`, atomically, and apply
 //!   `F.moves` if kbtf left one for that blob.
 
@@ -22,6 +30,7 @@ use std::sync::Arc;
 use kbtf_btf::atomic::{patch_file_atomic, write_file_atomic};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::Btf;
+use kbtf_btfids::btf2btf::{btf2btf_with, Btf2BtfOptions};
 use kbtf_btfids::elf::distilled_base_blob;
 use kbtf_btfids::{
     move_symbols, moves, patch_section, resolve, BtfNames, Error as IdsError, IdsElf, TypeNames,
@@ -224,9 +233,9 @@ pub fn run(o: &Options) -> Result<(), Error> {
         write_file_atomic(&in_place_target(&o.elf)?, &out)?;
         return Ok(());
     }
-    if o.distill_base {
+    if o.distill_base && o.btf.is_none() {
         return Err(Error::Usage(
-            "--distill_base is not supported yet (it comes with kbtf's distillation)".into(),
+            "--distill_base goes with --btf (Linux 7.x's gen-btf.sh); the in-place mode does not distill".into(),
         ));
     }
     let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
@@ -269,7 +278,10 @@ pub fn run(o: &Options) -> Result<(), Error> {
             let names =
                 BtfNames::parse(&own_blob, base_names.as_ref()).map_err(|e| e.in_file(&o.elf))?;
             let outcome = resolve(&elf, &names, &[]).map_err(|e| e.in_file(&o.elf))?;
-            report(o, &outcome)?;
+            let warned = report(o, &outcome);
+            if o.fatal_warnings && warned > 0 {
+                return Err(IdsError::FatalWarnings(warned).into());
+            }
             if outcome.moves.is_empty() && outcome.section == elf.section_bytes() {
                 return Ok(());
             }
@@ -280,38 +292,63 @@ pub fn run(o: &Options) -> Result<(), Error> {
             patch_file_atomic(&in_place_target(&o.elf)?, &patches)?;
         }
         Some(btf_path) => {
-            let base = match &base_blob {
-                Some(b) => Some(Arc::new(Btf::parse(b).map_err(|e| e.in_file(base_path))?)),
-                None => None,
+            // pahole's X.BTF.1 is over --btf_base, whatever the file holds.
+            let base = match (&base_file, &o.btf_base) {
+                (Some(f), Some(path)) => {
+                    let blob = btf_blob(f).map_err(|e| e.in_file(path))?;
+                    Some(Arc::new(Btf::parse(&blob).map_err(|e| e.in_file(path))?))
+                }
+                _ => None,
             };
             let btf = Btf::from_file_split(btf_path, base)?;
-            if let Some(elf) = elf {
-                // The file's own .BTF, if any, may be what produced ids already there.
-                let own_blob = own_blob.ok();
-                let own = own_blob
-                    .as_deref()
-                    .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
-                let earlier: Vec<&dyn TypeNames> =
-                    own.iter().map(|n| n as &dyn TypeNames).collect();
-                let outcome = resolve(&elf, &btf, &earlier).map_err(|e| e.in_file(&o.elf))?;
-                report(o, &outcome)?;
+            // The file's own .BTF, if any, may be what produced ids already there.
+            let own_blob = own_blob.ok();
+            let own = own_blob
+                .as_deref()
+                .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
+            let earlier: Vec<&dyn TypeNames> = own.iter().map(|n| n as &dyn TypeNames).collect();
+            // A problem of the BTF is named by its file, one of .BTF_ids by the ELF file.
+            let opts = Btf2BtfOptions {
+                distill_base: o.distill_base,
+            };
+            let out = btf2btf_with(btf, elf.as_ref(), &earlier, opts).map_err(|e| match e {
+                e @ (IdsError::Btf(_) | IdsError::Kfunc { .. }) => e.in_file(btf_path),
+                e => e.in_file(&o.elf),
+            })?;
+            if o.verbose > 0 {
+                for k in &out.rewritten {
+                    eprintln!("resolve_btfids: updated BTF for kfunc with implicit args {k}");
+                }
+            }
+            let mut warned = 0;
+            if let (Some(elf), Some(outcome)) = (&elf, &out.btf_ids) {
+                warned = report(o, outcome);
                 let ids_path = suffixed(&o.elf, ".BTF_ids");
                 write_file_atomic(&ids_path, &outcome.section)?;
                 let moves_path = suffixed(&ids_path, moves::SUFFIX);
                 if outcome.moves.is_empty() {
                     let _ = std::fs::remove_file(&moves_path);
                 } else {
-                    let text = moves::encode(&elf, &outcome.section, &outcome.moves);
+                    let text = moves::encode(elf, &outcome.section, &outcome.moves);
                     write_file_atomic(&moves_path, text.as_bytes())?;
                 }
             }
-            write_file_atomic(&suffixed(&o.elf, ".BTF"), &btf.to_bytes())?;
+            write_file_atomic(&suffixed(&o.elf, ".BTF"), &out.btf.to_bytes())?;
+            if let Some(base) = &out.distilled_base {
+                write_file_atomic(&suffixed(&o.elf, ".BTF.base"), &base.to_bytes())?;
+            }
+            // The outputs are written first, as upstream writes them.
+            if o.fatal_warnings && warned > 0 {
+                return Err(IdsError::FatalWarnings(warned).into());
+            }
         }
     }
     Ok(())
 }
 
-fn report(o: &Options, outcome: &kbtf_btfids::Outcome) -> Result<(), Error> {
+/// Prints upstream's warnings (and kbtf's notes and moves with `-v`);
+/// returns how many warnings there were.
+fn report(o: &Options, outcome: &kbtf_btfids::Outcome) -> usize {
     for w in &outcome.warnings {
         eprintln!("WARN: {w}");
     }
@@ -323,10 +360,7 @@ fn report(o: &Options, outcome: &kbtf_btfids::Outcome) -> Result<(), Error> {
             eprintln!("moving {} from {:#x} to {:#x}", m.name, m.from, m.to);
         }
     }
-    if o.fatal_warnings && !outcome.warnings.is_empty() {
-        return Err(IdsError::FatalWarnings(outcome.warnings.len()).into());
-    }
-    Ok(())
+    outcome.warnings.len()
 }
 
 #[cfg(test)]

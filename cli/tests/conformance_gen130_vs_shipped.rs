@@ -1,17 +1,25 @@
 //! `kbtf gen` as pahole 1.30 (`KBTF_PAHOLE_VERSION=1.30`, trixie's kbuild
 //! `PAHOLE_FLAGS`) against the Debian trixie corpus, whose `.BTF` pahole
-//! 1.30 made: every module with its `.BTF` removed (objcopy) and its
-//! `.BTF_ids` as shipped gets the shipped `.BTF` and `.BTF_ids` back; the
-//! vmlinux's `vmlinux.btf.o` holds the shipped `.BTF` and `vmlinux.BTF_ids`
-//! is the shipped section. Skips, saying so, without the trixie corpus
-//! (`testdata/fetch-trixie.sh`).
+//! 1.30 made, on two kinds of input:
 //!
-//! Needs: binutils.
+//! - as kbuild links them: `.BTF` removed (objcopy) and `.BTF_ids` as the
+//!   linker left it (ids and counts zero, each kfunc's flags next to its
+//!   own symbol; `testdata/fresh-btf-ids.py` rebuilds that from the
+//!   shipped file);
+//! - as shipped, `.BTF` removed: `.BTF_ids` already processed, so gen has to
+//!   recover which flags belong to which kfunc.
+//!
+//! Every module gets the shipped `.BTF` and `.BTF_ids` back; the vmlinux's
+//! `vmlinux.btf.o` holds the shipped `.BTF` and `vmlinux.BTF_ids` is the
+//! shipped section. Skips, saying so, without the trixie corpus
+//! (`testdata/fetch-trixie.sh`; a failure under CI).
+//!
+//! Needs: binutils, python3.
 
 use kbtf_testsupport::corpus;
 use kbtf_testsupport::elf::section;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use rayon::prelude::*;
@@ -43,23 +51,65 @@ fn kbtf_130() -> Command {
     cmd
 }
 
+/// How a test input is made from a shipped file.
+#[derive(Clone, Copy, PartialEq)]
+enum Input {
+    /// As the linker left it: no `.BTF`, `.BTF_ids` unresolved.
+    AsLinked,
+    /// As shipped without `.BTF`: `.BTF_ids` processed.
+    Processed,
+}
+
+/// `shipped` made into `input` at `to`; `base` is the vmlinux of a module.
+fn make_input(shipped: &Path, to: &Path, input: Input, base: Option<&Path>) {
+    let mut from = shipped.to_path_buf();
+    let fresh = to.with_extension("fresh");
+    if input == Input::AsLinked {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/fresh-btf-ids.py");
+        run(Command::new("python3")
+            .arg(script)
+            .arg(shipped)
+            .arg(&fresh)
+            .args(base));
+        from = fresh.clone();
+    }
+    run(Command::new("objcopy")
+        .args(["--remove-section", ".BTF"])
+        .arg(&from)
+        .arg(to));
+    let _ = std::fs::remove_file(&fresh);
+}
+
 #[test]
-fn trixie_modules_get_their_shipped_btf_and_ids() {
+fn trixie_modules_as_linked_get_their_shipped_btf_and_ids() {
+    modules(Input::AsLinked, "as linked");
+}
+
+#[test]
+fn trixie_modules_as_shipped_get_their_shipped_btf_and_ids() {
+    modules(Input::Processed, "as shipped");
+}
+
+fn modules(input: Input, what: &str) {
     let Some(corpus) = corpus::Corpus::trixie() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let shipped = corpus.modules();
+    let vmlinux = corpus.vmlinux();
     let copies: Vec<PathBuf> = shipped
         .par_iter()
         .enumerate()
         .map(|(i, ko)| {
             let name = ko.file_name().unwrap().to_string_lossy();
             let copy = dir.path().join(format!("{i:04}-{name}"));
-            run(Command::new("objcopy")
-                .args(["--remove-section", ".BTF"])
-                .arg(ko)
-                .arg(&copy));
+            // Only files with .BTF_ids need the script; the others would be copied.
+            let input = if section(&std::fs::read(ko).unwrap(), ".BTF_ids").is_some() {
+                input
+            } else {
+                Input::Processed
+            };
+            make_input(ko, &copy, input, Some(&vmlinux));
             copy
         })
         .collect();
@@ -85,8 +135,8 @@ fn trixie_modules_get_their_shipped_btf_and_ids() {
     let ids_same = results.iter().filter(|r| r.1).count();
     let with_ids = results.iter().filter(|r| r.2).count();
     println!(
-        "trixie, kbtf gen as pahole 1.30: .BTF as shipped in {btf_same} of {} modules, \
-         .BTF_ids in {ids_same} ({with_ids} have one)",
+        "trixie, kbtf gen as pahole 1.30 on modules {what}: .BTF as shipped in {btf_same} \
+         of {} modules, .BTF_ids in {ids_same} ({with_ids} have one)",
         shipped.len()
     );
     for ((ko, r), _) in shipped.iter().zip(&results).zip(0..20) {
@@ -104,14 +154,27 @@ fn trixie_modules_get_their_shipped_btf_and_ids() {
 }
 
 #[test]
-fn trixie_vmlinux_gets_its_shipped_btf_and_ids() {
+fn trixie_vmlinux_as_linked_gets_its_shipped_btf_and_ids() {
+    vmlinux(Input::AsLinked, "as linked");
+}
+
+#[test]
+fn trixie_vmlinux_as_shipped_gets_its_shipped_btf_and_ids() {
+    vmlinux(Input::Processed, "as shipped");
+}
+
+fn vmlinux(input: Input, what: &str) {
     let Some(corpus) = corpus::Corpus::trixie() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let vmlinux = dir.path().join("vmlinux");
-    std::os::unix::fs::symlink(corpus.vmlinux(), &vmlinux).unwrap();
-    let shipped = std::fs::read(&vmlinux).unwrap();
+    match input {
+        // As shipped, .BTF included: gen writes vmlinux.btf.o beside it.
+        Input::Processed => std::os::unix::fs::symlink(corpus.vmlinux(), &vmlinux).unwrap(),
+        Input::AsLinked => make_input(&corpus.vmlinux(), &vmlinux, input, None),
+    }
+    let shipped = std::fs::read(corpus.vmlinux()).unwrap();
     run(kbtf_130().arg("gen").arg(&vmlinux));
     let btf_o = std::fs::read(dir.path().join("vmlinux.btf.o")).unwrap();
     assert!(
@@ -123,5 +186,5 @@ fn trixie_vmlinux_gets_its_shipped_btf_and_ids() {
         Some(ids) == section(&shipped, ".BTF_ids"),
         "vmlinux.BTF_ids is not the shipped section"
     );
-    println!("trixie vmlinux, kbtf gen as pahole 1.30: .BTF and .BTF_ids as shipped");
+    println!("trixie vmlinux {what}, kbtf gen as pahole 1.30: .BTF and .BTF_ids as shipped");
 }

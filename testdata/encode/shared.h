@@ -1,6 +1,11 @@
 /* Types both units (and the split-BTF base) use, so dedup has work. */
 #include <stdint.h>
 
+/* clang has no noipa; noinline keeps the function out of line there too. */
+#ifdef __clang__
+#define noipa noinline
+#endif
+
 enum conn_state { CONN_NEW, CONN_OPEN = 5, CONN_CLOSED = -1 };
 enum conn_big { CONN_BIG = 0x100000000ULL };
 

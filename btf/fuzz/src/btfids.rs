@@ -1,11 +1,13 @@
 //! The `btfids` target's checks: `.BTF_ids` resolution of arbitrary ELF
 //! bytes, against the file's own `.BTF` (or, when it is split, over the
-//! fixed base), as `kbtf resolve_btfids` does in place.
+//! fixed base), as `kbtf resolve_btfids` does in place, and through
+//! resolve_btfids 7.x's `--btf` mode.
 
 use std::hint::black_box;
 
 use kbtf_btf::input::btf_blob;
 use kbtf_btf::Btf;
+use kbtf_btfids::btf2btf::btf2btf;
 use kbtf_btfids::{move_symbols, moves, patch_section, resolve, BtfNames, IdsElf, Outcome};
 
 use crate::fixed_base;
@@ -45,6 +47,8 @@ pub fn check(data: &[u8]) {
     check_patches(data, &elf, &outcome, &patched);
     check_patch_route(data, &elf, &outcome, &patched);
 
+    check_btf2btf(&elf, &blob, base.clone());
+
     // The parsed model, where it takes the blob, gives the same ids.
     if let Ok(btf) = Btf::parse_split(&blob, base) {
         let by_model = resolve(&elf, &btf, &[]).expect("the name index resolved this file");
@@ -65,6 +69,37 @@ pub fn check(data: &[u8]) {
     assert!(
         again.apply(&elf2) == patched,
         "the second run changed the file"
+    );
+}
+
+/// resolve_btfids 7.x's `--btf` mode on the file's BTF: must not panic; when
+/// it succeeds, a second run on the file it patched, with the BTF it wrote
+/// as the one that produced the ids, gives the same BTF and `.BTF_ids`.
+fn check_btf2btf(elf: &IdsElf, blob: &[u8], base: Option<std::sync::Arc<Btf>>) {
+    let Ok(btf) = Btf::parse_split(blob, base) else {
+        return;
+    };
+    let out = match btf2btf(btf.clone(), Some(elf), &[]) {
+        Ok(o) => o,
+        Err(e) => {
+            black_box(e.to_string());
+            return;
+        }
+    };
+    let Some(outcome) = &out.btf_ids else {
+        unreachable!("the file has .BTF_ids")
+    };
+    let patched = outcome.apply(elf);
+    let elf2 = IdsElf::parse(&patched).expect("kbtf's patched file parses");
+    let again = btf2btf(btf, Some(&elf2), &[&out.btf]).expect("the patched file transforms");
+    assert!(
+        again.btf.to_bytes() == out.btf.to_bytes(),
+        "the second btf2btf run gives another BTF"
+    );
+    let section = again.btf_ids.map(|o| o.section);
+    assert!(
+        section.as_deref() == Some(&outcome.section[..]),
+        "the second btf2btf run gives another .BTF_ids"
     );
 }
 

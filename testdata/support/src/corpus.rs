@@ -1,6 +1,7 @@
 //! Where the real-kernel corpus is, for tests and benches.
 //!
-//! `testdata/fetch-corpus.sh` unpacks it; tests that need it skip with a
+//! `testdata/fetch-corpus.sh` unpacks it (and `testdata/fetch-debian.sh` the
+//! newer suites); tests that need one skip with a
 //! message when it is absent, except under CI (`CI` set), where that fails.
 
 use std::path::{Path, PathBuf};
@@ -15,43 +16,36 @@ impl Corpus {
     /// The corpus, or `None` (reported as a skip, see [`crate::skip`]) when
     /// it has not been fetched; under CI that is a failure.
     pub fn find() -> Option<Corpus> {
-        Corpus::find_in(
-            "KBTF_CORPUS_DIR",
-            "corpus",
-            "testdata/fetch-corpus.sh",
-            true,
-        )
+        Corpus::find_in("KBTF_CORPUS_DIR", "corpus", "testdata/fetch-corpus.sh")
     }
 
     /// Another kernel built by another pahole: Debian trixie's 6.12
     /// (pahole 1.30), fetched by `testdata/fetch-trixie.sh` into
     /// `~/.cache/kbtf/trixie` (`KBTF_TRIXIE_DIR` overrides). `None`,
-    /// reported as a skip, when absent (under CI too, until CI fetches it).
+    /// reported as a skip, when absent; under CI (whose setup fetches it)
+    /// that is a failure.
     pub fn trixie() -> Option<Corpus> {
-        Corpus::find_in(
-            "KBTF_TRIXIE_DIR",
-            "trixie",
-            "testdata/fetch-trixie.sh",
-            false,
-        )
+        Corpus::find_in("KBTF_TRIXIE_DIR", "trixie", "testdata/fetch-trixie.sh")
     }
 
     /// Debian sid's 7.2 (gen-btf.sh, pahole 1.32), fetched by
     /// `testdata/fetch-sid.sh` into `~/.cache/kbtf/sid` (`KBTF_SID_DIR`
-    /// overrides). `None`, reported as a skip, when absent.
+    /// overrides). `None`, reported as a skip, when absent (a failure
+    /// under CI).
     pub fn sid() -> Option<Corpus> {
-        Corpus::find_in("KBTF_SID_DIR", "sid", "testdata/fetch-sid.sh", false)
+        Corpus::find_in("KBTF_SID_DIR", "sid", "testdata/fetch-sid.sh")
     }
 
     /// The pahole 1.32 references of the sid corpus that
     /// `testdata/ref-sid.sh` makes in sid's chroot (`KBTF_SID_REF`, else
-    /// `~/.cache/kbtf/sid-ref`). `None`, reported as a skip, when absent.
+    /// `~/.cache/kbtf/sid-ref`). `None`, reported as a skip, when absent
+    /// (a failure under CI).
     pub fn sid_references() -> Option<PathBuf> {
         let dir = cache_dir("KBTF_SID_REF", "sid-ref")?;
         if dir.join("vmlinux.BTF.1").exists() {
             return Some(dir);
         }
-        crate::skip(format!(
+        crate::skip_unless_ci(format!(
             "pahole 1.32 references not found at {} (run testdata/chroot-sid.sh, then \
              testdata/ref-sid.sh as root)",
             dir.display()
@@ -59,17 +53,30 @@ impl Corpus {
         None
     }
 
-    fn find_in(var: &str, cache_name: &str, fetch: &str, required_in_ci: bool) -> Option<Corpus> {
+    /// The libbpf 1.7 references of distill and relocate over the sid and
+    /// bookworm corpora that `testdata/ref-distill.sh` makes in sid's chroot
+    /// (`KBTF_SID_DISTILL_REF`, else `~/.cache/kbtf/sid-distill`). `None`,
+    /// reported as a skip, when absent or incomplete (a failure under CI).
+    pub fn sid_distill_references() -> Option<PathBuf> {
+        let dir = cache_dir("KBTF_SID_DISTILL_REF", "sid-distill")?;
+        if dir.join(".complete").exists() {
+            return Some(dir);
+        }
+        crate::skip_unless_ci(format!(
+            "libbpf 1.7 distill references not found at {} (run testdata/chroot-sid.sh, then \
+             testdata/ref-distill.sh as root)",
+            dir.display()
+        ));
+        None
+    }
+
+    fn find_in(var: &str, cache_name: &str, fetch: &str) -> Option<Corpus> {
         let dir = cache_dir(var, cache_name)?;
         if dir.join(".complete").exists() {
             return Some(Corpus { dir });
         }
         let msg = format!("corpus not found at {} (run {fetch})", dir.display());
-        if required_in_ci {
-            crate::skip_unless_ci(msg);
-        } else {
-            crate::skip(msg);
-        }
+        crate::skip_unless_ci(msg);
         None
     }
 
@@ -94,7 +101,7 @@ impl Corpus {
 }
 
 /// `$var`, else `kbtf/NAME` in `$XDG_CACHE_HOME` or `~/.cache`.
-fn cache_dir(var: &str, name: &str) -> Option<PathBuf> {
+pub(crate) fn cache_dir(var: &str, name: &str) -> Option<PathBuf> {
     std::env::var_os(var).map(PathBuf::from).or_else(|| {
         let cache = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)

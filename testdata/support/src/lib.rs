@@ -1,6 +1,7 @@
 //! What kbtf's tests and benches share: where the real-kernel corpus is
 //! ([`corpus`]), the upstream tools and C programs used as oracles
-//! ([`oracle`], [`bpftool`]), reading sections of ELF files ([`elf`]), and
+//! ([`oracle`], [`bpftool`]), the newer suites' tools in their chroots
+//! ([`chroot`]), reading sections of ELF files ([`elf`]), and
 //! how a test that cannot run says so ([`skip`]).
 //!
 //! A test that finds its corpus or oracle missing returns early; `cargo
@@ -10,6 +11,7 @@
 //! Under CI (`CI` set) a missing corpus or oracle is a failure instead.
 
 pub mod bpftool;
+pub mod chroot;
 pub mod corpus;
 pub mod elf;
 pub mod oracle;

@@ -1,0 +1,216 @@
+//! `kbtf gen` as Linux 7.2's gen-btf.sh with pahole 1.32
+//! (`KBTF_PAHOLE_VERSION=1.32`, 7.2's `PAHOLE_FLAGS`): encode, resolve_btfids
+//! `--btf`'s transform (kfuncs with implicit arguments, types sorted by
+//! name), resolve `.BTF_ids`, embed. Against the Debian sid corpus: every
+//! module with its `.BTF` removed (objcopy; the 7 with `.BTF_ids` from their
+//! inputs as linked, `testdata/ref-sid.sh`) gets the shipped `.BTF` and
+//! `.BTF_ids`, and a second run changes no byte; the vmlinux as linked gives
+//! a `.btf.o` holding the shipped `.BTF` and the shipped `.BTF_ids`. Skips,
+//! saying so, without the sid corpus or its references.
+//!
+//! Needs: binutils.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kbtf_testsupport::corpus::Corpus;
+use kbtf_testsupport::elf::{file_section, section};
+use rayon::prelude::*;
+
+const KBTF: &str = env!("CARGO_BIN_EXE_kbtf");
+
+/// What Linux 7.2's Makefile.btf passes pahole 1.32 (as testdata/ref-sid.sh).
+const PAHOLE_FLAGS: &str = "-j --btf_features=encode_force,var,float,enum64,decl_tag,type_tag,optimized_func,consistent_func,decl_tag_kfuncs --btf_features=attributes --btf_features=layout -j --btf_features=+reproducible_build --lang_exclude=rust";
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (binutils installed?)"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn kbtf_132() -> Command {
+    let mut cmd = Command::new(KBTF);
+    cmd.env("KBTF_PAHOLE_VERSION", "1.32")
+        .env("PAHOLE_FLAGS", PAHOLE_FLAGS)
+        .env_remove("MODULE_PAHOLE_FLAGS")
+        .env_remove("RESOLVE_BTFIDS_FLAGS");
+    cmd
+}
+
+fn find() -> Option<(Corpus, PathBuf)> {
+    let corpus = Corpus::sid()?;
+    let refs = Corpus::sid_references()?;
+    Some((corpus, refs))
+}
+
+/// The module as linked: the reference's copy for those whose `.BTF_ids` the build processed.
+fn input_of(refs: &Path, corpus: &Corpus, module: &Path) -> PathBuf {
+    let rel = module.strip_prefix(corpus.dir.join("modules")).unwrap();
+    let fresh = refs.join("modules").join(rel);
+    if fresh.exists() {
+        fresh
+    } else {
+        module.to_path_buf()
+    }
+}
+
+#[test]
+fn sid_modules_get_their_shipped_btf_and_ids() {
+    let Some((corpus, refs)) = find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = corpus.modules();
+    let copies: Vec<PathBuf> = shipped
+        .par_iter()
+        .enumerate()
+        .map(|(i, ko)| {
+            let name = ko.file_name().unwrap().to_string_lossy();
+            let copy = dir.path().join(format!("{i:04}-{name}"));
+            run(Command::new("objcopy")
+                .args(["--remove-section", ".BTF"])
+                .arg(input_of(&refs, &corpus, ko))
+                .arg(&copy));
+            copy
+        })
+        .collect();
+    let gen = || {
+        run(kbtf_132()
+            .args(["gen", "--no-progress", "--btf_base"])
+            .arg(corpus.vmlinux())
+            .args(&copies));
+    };
+    gen();
+    let results: Vec<(bool, bool, bool)> = shipped
+        .par_iter()
+        .zip(&copies)
+        .map(|(ko, copy)| {
+            let old = std::fs::read(ko).unwrap();
+            let new = std::fs::read(copy).unwrap();
+            let ids = section(&old, ".BTF_ids");
+            (
+                section(&new, ".BTF") == section(&old, ".BTF"),
+                section(&new, ".BTF_ids") == ids,
+                ids.is_some(),
+            )
+        })
+        .collect();
+    let btf_same = results.iter().filter(|r| r.0).count();
+    let with_ids = results.iter().filter(|r| r.2).count();
+    let ids_same = results.iter().filter(|r| r.2 && r.1).count();
+    println!(
+        "kbtf gen (pahole 1.32, 7.2's gen-btf.sh): {btf_same}/{} sid modules get the shipped .BTF, {ids_same}/{with_ids} the shipped .BTF_ids",
+        shipped.len()
+    );
+    for ((ko, r), _) in shipped.iter().zip(&results).zip(&copies) {
+        if !(r.0 && r.1) {
+            println!(
+                "  differs: {} (.BTF {}, .BTF_ids {})",
+                ko.display(),
+                r.0,
+                r.1
+            );
+        }
+    }
+    assert_eq!(shipped.len(), 1018);
+    assert_eq!(with_ids, 7);
+    assert!(results.iter().all(|r| r.0 && r.1));
+
+    // A second run changes no byte.
+    let before: Vec<Vec<u8>> = copies.iter().map(|c| std::fs::read(c).unwrap()).collect();
+    gen();
+    let changed = copies
+        .iter()
+        .zip(&before)
+        .filter(|(c, b)| std::fs::read(c).unwrap() != **b)
+        .count();
+    println!(
+        "kbtf gen again: {changed} of {} modules changed",
+        copies.len()
+    );
+    assert_eq!(changed, 0);
+}
+
+#[test]
+fn sid_vmlinux_gets_its_shipped_btf_and_ids() {
+    let Some((corpus, refs)) = find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // gen leaves the vmlinux alone and writes beside it: a link to the input as linked.
+    let elf = dir.path().join("vmlinux");
+    std::os::unix::fs::symlink(refs.join("vmlinux.fresh"), &elf).unwrap();
+    run(kbtf_132().arg("gen").arg(&elf));
+    let vmlinux = corpus.vmlinux();
+    let btf_o = dir.path().join("vmlinux.btf.o");
+    assert!(
+        file_section(&btf_o, ".BTF") == file_section(&vmlinux, ".BTF"),
+        "vmlinux.btf.o's .BTF differs from the shipped .BTF"
+    );
+    assert!(
+        std::fs::read(dir.path().join("vmlinux.BTF_ids")).unwrap()
+            == file_section(&vmlinux, ".BTF_ids").unwrap(),
+        "vmlinux.BTF_ids differs from the shipped .BTF_ids"
+    );
+    println!(
+        "kbtf gen (pahole 1.32): the sid vmlinux's .btf.o and .BTF_ids hold the shipped sections"
+    );
+}
+
+/// Files Debian's build processed (each set sorted, its symbols left at
+/// their old slots, so the word after a kfunc's symbol is another's flags):
+/// gen reads every kfunc's flags from its own entry, found through the
+/// file's `.BTF`, and gives the shipped sections again (upstream's second
+/// run tags and rewrites the wrong kfuncs).
+#[test]
+fn sid_processed_files_get_their_shipped_sections_again() {
+    let Some((corpus, refs)) = find() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("vmlinux");
+    std::os::unix::fs::symlink(corpus.vmlinux(), &elf).unwrap();
+    run(kbtf_132().arg("gen").arg(&elf));
+    let vmlinux = corpus.vmlinux();
+    assert!(
+        file_section(&dir.path().join("vmlinux.btf.o"), ".BTF") == file_section(&vmlinux, ".BTF"),
+        "the processed vmlinux's .btf.o differs from the shipped .BTF"
+    );
+    assert!(
+        std::fs::read(dir.path().join("vmlinux.BTF_ids")).unwrap()
+            == file_section(&vmlinux, ".BTF_ids").unwrap()
+    );
+    let mut copies = Vec::new();
+    for ko in corpus.modules() {
+        if input_of(&refs, &corpus, &ko) != ko {
+            let copy = dir.path().join(ko.file_name().unwrap());
+            std::fs::copy(&ko, &copy).unwrap();
+            copies.push((ko, copy));
+        }
+    }
+    run(kbtf_132()
+        .args(["gen", "--no-progress", "--btf_base"])
+        .arg(&vmlinux)
+        .args(copies.iter().map(|c| &c.1)));
+    for (ko, copy) in &copies {
+        for s in [".BTF", ".BTF_ids"] {
+            assert!(
+                file_section(copy, s) == file_section(ko, s),
+                "{}: {s} differs",
+                ko.display()
+            );
+        }
+    }
+    println!(
+        "kbtf gen (pahole 1.32) on processed files: the vmlinux and {}/7 modules keep their shipped sections",
+        copies.len()
+    );
+    assert_eq!(copies.len(), 7);
+}

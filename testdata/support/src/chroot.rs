@@ -1,0 +1,159 @@
+//! The newer Debian suites' own tools, run in the chroots that
+//! `testdata/chroot-debian.sh` builds: trixie's pahole 1.30 and sid's
+//! pahole 1.32 (with resolve_btfids 7.2), the oracles of kbtf's emulation
+//! of those versions. Files are exchanged through a directory inside the
+//! chroot, so both sides read the same bytes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A Debian suite whose pahole kbtf emulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    /// Debian trixie: linux 6.12, pahole 1.30 (libbpf 1.5.0).
+    Trixie,
+    /// Debian sid: linux 7.2, pahole 1.32 (libbpf 1.7.0), resolve_btfids 7.2.
+    Sid,
+}
+
+impl Suite {
+    /// The suite's name, as in the scripts and cache directories.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Trixie => "trixie",
+            Suite::Sid => "sid",
+        }
+    }
+
+    /// The pahole version the suite ships, as `KBTF_PAHOLE_VERSION` spells it.
+    pub fn pahole_version(self) -> &'static str {
+        match self {
+            Suite::Trixie => "1.30",
+            Suite::Sid => "1.32",
+        }
+    }
+
+    /// What that suite's kbuild passes to pahole after `-J` (Makefile.btf
+    /// with a reproducible build), without `-j`.
+    pub fn pahole_flags(self) -> &'static [&'static str] {
+        const COMMON: &str = "--btf_features=encode_force,var,float,enum64,decl_tag,type_tag,optimized_func,consistent_func,decl_tag_kfuncs";
+        match self {
+            Suite::Trixie => &[
+                COMMON,
+                "--btf_features=+reproducible_build",
+                "--lang_exclude=rust",
+            ],
+            Suite::Sid => &[
+                COMMON,
+                "--btf_features=attributes",
+                "--btf_features=layout",
+                "--btf_features=+reproducible_build",
+                "--lang_exclude=rust",
+            ],
+        }
+    }
+}
+
+/// A usable chroot and a scratch directory inside it (removed on drop).
+pub struct Chroot {
+    /// The suite it holds.
+    pub suite: Suite,
+    /// Its root directory.
+    pub root: PathBuf,
+    scratch: tempfile::TempDir,
+}
+
+impl Chroot {
+    /// The suite's chroot, or `None` (reported as a skip; under CI, whose
+    /// setup builds it, a failure) when it is not built or cannot be
+    /// entered (chroot needs root).
+    pub fn find(suite: Suite) -> Option<Chroot> {
+        let var = match suite {
+            Suite::Trixie => "KBTF_TRIXIE_CHROOT",
+            Suite::Sid => "KBTF_SID_CHROOT",
+        };
+        let root = crate::corpus::cache_dir(var, &format!("chroot-{}", suite.name()))?;
+        if !root.join(".complete").exists() {
+            crate::skip_unless_ci(format!(
+                "no {} chroot at {} (run testdata/chroot-{}.sh as root)",
+                suite.name(),
+                root.display(),
+                suite.name()
+            ));
+            return None;
+        }
+        let entered = Command::new("chroot")
+            .arg(&root)
+            .args(["pahole", "--version"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !entered {
+            crate::skip_unless_ci(format!(
+                "cannot run pahole in the {} chroot (chroot needs root)",
+                suite.name()
+            ));
+            return None;
+        }
+        let scratch = tempfile::tempdir_in(root.join("tmp")).ok()?;
+        Some(Chroot {
+            suite,
+            root,
+            scratch,
+        })
+    }
+
+    /// A path in the scratch directory, as seen from outside.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.scratch.path().join(name)
+    }
+
+    /// The same file as the chroot sees it.
+    ///
+    /// # Panics
+    /// If `path` is not inside the chroot.
+    pub fn inside(&self, path: &Path) -> PathBuf {
+        let rel = path
+            .strip_prefix(&self.root)
+            .unwrap_or_else(|_| panic!("{} is not inside {}", path.display(), self.root.display()));
+        Path::new("/").join(rel)
+    }
+
+    /// A command run inside the chroot.
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new("chroot");
+        cmd.arg(&self.root).arg(program);
+        cmd
+    }
+
+    /// The suite's pahole on `obj` (a file in the scratch directory) with
+    /// its kbuild flags and `extra` (paths as the chroot sees them), the
+    /// BTF written detached; its bytes.
+    ///
+    /// # Panics
+    /// If pahole fails.
+    pub fn pahole(&self, extra: &[String], obj: &Path) -> Vec<u8> {
+        let name = obj.file_name().unwrap_or_default().to_string_lossy();
+        let out = self.path(&format!("{name}.pahole.btf"));
+        let _ = std::fs::remove_file(&out);
+        let status = self
+            .command("pahole")
+            .arg("-J")
+            .args(self.suite.pahole_flags())
+            .args(extra)
+            .arg(format!(
+                "--btf_encode_detached={}",
+                self.inside(&out).display()
+            ))
+            .arg(self.inside(obj))
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "pahole {} {extra:?} {} failed",
+            self.suite.pahole_version(),
+            obj.display()
+        );
+        std::fs::read(&out).expect("pahole's output")
+    }
+}
