@@ -51,7 +51,9 @@ impl Btf {
             match id {
                 0 => 0,
                 _ if !shift_base && id < src_start => id,
-                _ => id - src_start + first.0,
+                // A dangling id stays dangling: wrapped as libbpf's u32
+                // arithmetic wraps it, not a panic in a debug build.
+                _ => id.wrapping_sub(src_start).wrapping_add(first.0),
             }
         };
         let (words_len, offsets_len, strings) =
@@ -93,5 +95,25 @@ impl Btf {
             self.strings = strings;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Btf, TypeId};
+
+    /// Found by the `builder` fuzz target: a type id past the source's
+    /// last overflowed the shift (a panic in debug builds).
+    #[test]
+    fn a_dangling_id_is_shifted_without_overflow() {
+        let mut src = Btf::new();
+        let int = src.add_int("int", 4, 0).unwrap();
+        let ptr = src.add_ptr(int).unwrap();
+        src.record_mut(ptr).unwrap()[2] = u32::MAX;
+        let mut dst = src.clone();
+        let first = dst.add_btf(&src).unwrap();
+        assert_eq!(first, TypeId(3));
+        let copy = dst.get(TypeId(4)).unwrap();
+        assert_eq!(copy.type_id(), TypeId(u32::MAX.wrapping_add(2)));
     }
 }

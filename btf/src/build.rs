@@ -91,8 +91,8 @@ impl Btf {
 
     /// Adds an array of `nelems` elements of `elem`, indexed by `index`.
     pub fn add_array(&mut self, elem: TypeId, index: TypeId, nelems: u32) -> Result<TypeId> {
-        self.existing(elem, false)?;
-        self.existing(index, false)?;
+        self.existing_type(elem, false)?;
+        self.existing_type(index, false)?;
         let info = Info::new(Kind::Array, false, 0);
         self.add_type(StrOff(0), info, 0, &[elem.0, index.0, nelems])
     }
@@ -120,7 +120,8 @@ impl Btf {
         bitfield_size: u32,
     ) -> Result<()> {
         let last = self.last_of(&[Kind::Struct, Kind::Union], "add_field")?;
-        self.existing(ty, false)?;
+        self.existing_type(ty, false)?;
+        self.not_itself(ty)?;
         let is_bitfield = bitfield_size != 0 || bit_offset % 8 != 0;
         if bitfield_size > 255 || (is_bitfield && bit_offset > 0xff_ffff) {
             return Err(self.refuse(format!(
@@ -180,7 +181,7 @@ impl Btf {
     /// Adds a function prototype returning `ret` (`void` for [`TypeId::VOID`]),
     /// without parameters; [`Btf::add_func_param`] adds them.
     pub fn add_func_proto(&mut self, ret: TypeId) -> Result<TypeId> {
-        self.existing(ret, true)?;
+        self.existing_type(ret, true)?;
         let info = Info::new(Kind::FuncProto, false, 0);
         self.add_type(StrOff(0), info, ret.0, &[])
     }
@@ -189,7 +190,8 @@ impl Btf {
     /// parameter marks varargs and must come last.
     pub fn add_func_param(&mut self, name: &str, ty: TypeId) -> Result<()> {
         let last = self.last_of(&[Kind::FuncProto], "add_func_param")?;
-        self.existing(ty, !name.is_empty() || ty != TypeId::VOID)?;
+        self.existing_type(ty, !name.is_empty() || ty != TypeId::VOID)?;
+        self.not_itself(ty)?;
         let name = self.add_str(name.as_bytes())?;
         self.grow_last(last, false, &[name.0, ty.0])
     }
@@ -207,7 +209,7 @@ impl Btf {
 
     /// Adds a variable `name` of `ty`, with a [`crate::linkage`].
     pub fn add_var(&mut self, name: &str, ty: TypeId, linkage: u32) -> Result<TypeId> {
-        self.existing(ty, false)?;
+        self.existing_type(ty, false)?;
         let name = self.named(name, "VAR")?;
         self.add_type(name, Info::new(Kind::Var, false, 0), ty.0, &[linkage])
     }
@@ -277,8 +279,41 @@ impl Btf {
         Ok(())
     }
 
+    /// `id` must pass `existing` and be a type a value can have: not a
+    /// VAR, DATASEC or DECL_TAG, which the kernel refuses there and dedup
+    /// cannot compare.
+    fn existing_type(&self, id: TypeId, void_allowed: bool) -> Result<()> {
+        self.existing(id, void_allowed)?;
+        if id == TypeId::VOID {
+            return Ok(());
+        }
+        let kind = self.get(id)?.kind();
+        if matches!(
+            kind,
+            Kind::Var | Kind::Datasec | Kind::DeclTag | Kind::Unknown(_)
+        ) {
+            let what = format!("type {id} is a {}, not a type of a value", kind.name());
+            return Err(self.refuse(what));
+        }
+        Ok(())
+    }
+
+    /// A member or parameter of the record being extended (the last) that
+    /// is that record: a struct holding itself by value, a prototype taking
+    /// itself. Every other reference is to an earlier type, so this is the
+    /// one loop the builders could otherwise make, and the kernel, dedup
+    /// and the size lookups all refuse it.
+    fn not_itself(&self, ty: TypeId) -> Result<()> {
+        let last = TypeId(self.type_count() - 1);
+        if ty == last {
+            let kind = self.get(last)?.kind().name();
+            return Err(self.refuse(format!("a {kind} cannot contain itself (type {ty})")));
+        }
+        Ok(())
+    }
+
     fn add_ref(&mut self, kind: Kind, name: StrOff, target: TypeId) -> Result<TypeId> {
-        self.existing(target, true)?;
+        self.existing_type(target, true)?;
         self.add_type(name, Info::new(kind, false, 0), target.0, &[])
     }
 
@@ -364,5 +399,45 @@ mod tests {
         );
         assert!(b.add_int("", 4, 0).is_err());
         assert_eq!(b.type_count(), 3, "nothing was added by a refusal");
+    }
+
+    /// Found by the `builder` fuzz target: a FUNC_PROTO whose parameter was
+    /// itself, a reference loop dedup refuses.
+    #[test]
+    fn refuses_a_record_that_contains_itself() {
+        let mut b = Btf::new();
+        let proto = b.add_func_proto(TypeId::VOID).unwrap();
+        assert!(b.add_func_param("p", proto).is_err());
+        let s = b.add_struct("s", 8).unwrap();
+        assert!(b.add_field("self", s, 0, 0).is_err());
+        let ptr = b.add_ptr(s).unwrap();
+        b.add_struct("t", 8).unwrap();
+        b.add_field("p", ptr, 0, 0).unwrap();
+        assert_eq!(b.get(proto).unwrap().vlen(), 0);
+        assert_eq!(b.get(s).unwrap().vlen(), 0);
+    }
+
+    /// Found by the `builder` fuzz target: a struct member of type DATASEC,
+    /// which dedup refuses (and the kernel too).
+    #[test]
+    fn refuses_a_var_datasec_or_decl_tag_as_a_type() {
+        let mut b = Btf::new();
+        let int = b.add_int("int", 4, 0).unwrap();
+        let var = b.add_var("v", int, linkage::GLOBAL).unwrap();
+        let sec = b.add_datasec(".data", 4).unwrap();
+        b.add_datasec_var(var, 0, 4).unwrap();
+        let tag = b.add_decl_tag("t", var, None).unwrap();
+        for not_a_type in [var, sec, tag] {
+            assert!(b.add_ptr(not_a_type).is_err());
+            assert!(b.add_typedef("td", not_a_type).is_err());
+            assert!(b.add_array(not_a_type, int, 1).is_err());
+            assert!(b.add_var("w", not_a_type, 0).is_err());
+            b.add_struct("s", 4).unwrap();
+            assert!(b.add_field("m", not_a_type, 0, 0).is_err());
+            assert!(b.add_func_proto(not_a_type).is_err());
+            b.add_func_proto(int).unwrap();
+            assert!(b.add_func_param("p", not_a_type).is_err());
+        }
+        b.add_ptr(int).unwrap();
     }
 }

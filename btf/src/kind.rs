@@ -1,5 +1,7 @@
 //! BTF kinds and the `info` word that carries them.
 
+use crate::{record, KindLayout};
+
 /// The kind of a BTF type record (`BTF_KIND_*`).
 ///
 /// Kinds newer than this crate are kept as [`Kind::Unknown`]; their records
@@ -154,6 +156,17 @@ impl Kind {
     }
 }
 
+/// The name libbpf and bpftool use (`FUNC_PROTO`, see [`Kind::name`]); a
+/// kind kbtf does not know shows its number: `UNKN(20)`.
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Kind::Unknown(raw) => write!(f, "UNKN({raw})"),
+            kind => f.write_str(kind.name()),
+        }
+    }
+}
+
 /// The `info` word: vlen in bits 0-23, kind in bits 24-30, kind_flag in bit 31.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Info(pub u32);
@@ -199,6 +212,43 @@ impl Info {
     pub fn kind_flag(self) -> bool {
         self.0 >> 31 != 0
     }
+
+    /// Words in the common part of every record: `name_off`, `info`, `size|type`.
+    pub const COMMON_WORDS: usize = record::COMMON_WORDS;
+
+    /// The number of 32-bit words a record with this info occupies, or `None`
+    /// for an unknown kind that `layout` (a BTF's kind-layout section, see
+    /// [`crate::Btf::layout`]) does not describe in whole words.
+    ///
+    /// ```
+    /// use kbtf_btf::{Info, Kind};
+    ///
+    /// // A struct of two members: the common words and three per member.
+    /// assert_eq!(Info::new(Kind::Struct, false, 2).record_words(None), Some(9));
+    /// ```
+    pub fn record_words(self, layout: Option<&[KindLayout]>) -> Option<usize> {
+        record::record_words(self, layout)
+    }
+
+    /// The word positions, within a record with this info, that hold type
+    /// ids, in record order: what a remap of ids rewrites.
+    ///
+    /// ```
+    /// use kbtf_btf::{Info, Kind};
+    ///
+    /// // A FUNC_PROTO's return type, then each parameter's type.
+    /// let slots: Vec<usize> = Info::new(Kind::FuncProto, false, 2).type_id_slots().collect();
+    /// assert_eq!(slots, [2, 4, 6]);
+    /// ```
+    pub fn type_id_slots(self) -> impl Iterator<Item = usize> + Clone {
+        record::type_id_slots(self)
+    }
+
+    /// The word positions, within a record with this info, that hold string
+    /// offsets, in record order (the name, then each element's name).
+    pub fn str_off_slots(self) -> impl Iterator<Item = usize> + Clone {
+        record::str_off_slots(self)
+    }
 }
 
 #[cfg(test)]
@@ -215,5 +265,12 @@ mod tests {
             assert!(info.kind_flag());
             assert_eq!(info.vlen(), Info::MAX_VLEN);
         }
+    }
+
+    #[test]
+    fn kinds_display_as_libbpf_names_them() {
+        assert_eq!(Kind::FuncProto.to_string(), "FUNC_PROTO");
+        assert_eq!(Kind::Enum64.to_string(), "ENUM64");
+        assert_eq!(Kind::Unknown(20).to_string(), "UNKN(20)");
     }
 }

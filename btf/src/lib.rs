@@ -1,6 +1,30 @@
 //! The BTF model of kbtf: read, build and write kernel BTF, base and split,
 //! in either byte order.
 //!
+//! The five everyday tasks, in a dozen lines (each is also an example in
+//! `examples/`, run without arguments on the running kernel):
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use kbtf_btf::dedup::{dedup, DedupOptions};
+//! use kbtf_btf::{dump, int_encoding, Btf, Kind};
+//!
+//! let vmlinux = Arc::new(Btf::from_file("/sys/kernel/btf/vmlinux")?);
+//! let module = Btf::from_file_split("/sys/kernel/btf/nf_conntrack", Some(vmlinux.clone()))?;
+//! let task = vmlinux.find_by_name_kind(b"task_struct", Kind::Struct).ok_or("no task_struct")?;
+//! let pid = vmlinux.find_member(task, "pid")?.ok_or("no pid")?;
+//! println!("{}: pid at byte {}", vmlinux.get(task)?.display(&vmlinux), pid.bit_offset / 8);
+//! let mut btf = Btf::new();
+//! let int = btf.add_int("int", 4, int_encoding::SIGNED)?;
+//! btf.add_int("int", 4, int_encoding::SIGNED)?;
+//! let stats = dedup(&mut btf, &DedupOptions::default())?;
+//! assert_eq!(stats.id_map, [int, int]);
+//! dump::write_c(&module, &dump::COptions::default(), std::io::stdout())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Underneath, records are words, readable and writable as they are:
+//!
 //! ```
 //! use kbtf_btf::{Btf, Info, Kind};
 //!
@@ -12,6 +36,10 @@
 //! assert_eq!(again.get(int).unwrap().int().unwrap().bits, 32);
 //! assert_eq!(again.to_bytes(), blob);
 //! ```
+//!
+//! The cargo feature `dwarf` (on by default) is the DWARF encoder
+//! (`encode`), which brings gimli and rayon; BPF tooling that only reads,
+//! builds, deduplicates or dumps BTF can turn it off.
 
 #![deny(missing_docs)]
 
@@ -38,7 +66,7 @@ mod kind;
 pub mod lookup;
 pub mod permute;
 mod read;
-pub mod record;
+mod record;
 pub mod relocate;
 pub mod signals;
 mod strings;

@@ -12,7 +12,6 @@ use std::sync::{Arc, OnceLock};
 
 use kbtf_btf::dedup::{dedup, DedupOptions};
 use kbtf_btf::input::{btf_blob, FileBytes};
-use kbtf_btf::record::{str_off_slots, type_id_slots};
 use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
 
 fn oracle() -> Option<&'static Path> {
@@ -122,10 +121,10 @@ fn permuted(src: &Btf, order: &[u32]) -> Btf {
     for &old in order {
         let t = src.get(TypeId(old)).unwrap();
         let mut w = t.words().to_vec();
-        for slot in type_id_slots(t.info()) {
+        for slot in t.info().type_id_slots() {
             w[slot] = new_id[w[slot] as usize];
         }
-        for slot in str_off_slots(t.info()) {
+        for slot in t.info().str_off_slots() {
             w[slot] = out.add_str(src.str_at(StrOff(w[slot])).unwrap()).unwrap().0;
         }
         out.add_record(&w).unwrap();
@@ -645,7 +644,7 @@ fn rewired_rounds(
             if info.kind() == Kind::Func {
                 continue;
             }
-            let slots: Vec<usize> = type_id_slots(info).collect();
+            let slots: Vec<usize> = info.type_id_slots().collect();
             if slots.is_empty() {
                 continue;
             }

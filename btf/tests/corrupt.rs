@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use fixtures::every_kind;
 use kbtf_btf::input::{btf_blob, FileBytes};
-use kbtf_btf::record::{str_off_slots, type_id_slots};
 use kbtf_btf::{dump, Btf, Kind, StrOff, TypeId};
 
 fn corpus_vmlinux(corpus: &corpus::Corpus) -> Arc<Btf> {
@@ -59,14 +58,14 @@ fn exercise(btf: &Btf, what: &str) {
             _ => assert_eq!(counted, 0, "{what}: [{id}]"),
         }
         let words = t.words();
-        for slot in type_id_slots(t.info()) {
+        for slot in t.info().type_id_slots() {
             let target = TypeId(words[slot]);
             assert!(
                 target == TypeId::VOID || btf.type_by_id(target).is_some(),
                 "{what}: [{id}] refers to missing type {target}"
             );
         }
-        for slot in str_off_slots(t.info()) {
+        for slot in t.info().str_off_slots() {
             assert!(
                 btf.str_at(StrOff(words[slot])).is_some(),
                 "{what}: [{id}] has a dangling string offset {}",

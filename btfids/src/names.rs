@@ -6,7 +6,6 @@
 //! Both [`BtfNames`] and [`kbtf_btf::Btf`] are a [`TypeNames`].
 
 use kbtf_btf::header::Header;
-use kbtf_btf::record::{record_words, COMMON_WORDS};
 use kbtf_btf::{Btf, Endian, Error, Info, Kind, KindLayout};
 
 /// Which types a visit wants: their kinds, and the first bytes of their
@@ -181,9 +180,10 @@ impl<'a> BtfNames<'a> {
                 return Err(bad("record is truncated".into()));
             };
             let info = Info(info);
-            let words = record_words(info, self.layout.as_deref())
+            let words = info
+                .record_words(self.layout.as_deref())
                 .ok_or_else(|| bad(format!("unknown kind {}", info.raw_kind())))?;
-            if at + 4 * words.max(COMMON_WORDS) > self.types.len() {
+            if at + 4 * words.max(Info::COMMON_WORDS) > self.types.len() {
                 return Err(bad("record is truncated".into()));
             }
             if filter.kind(info.raw_kind())

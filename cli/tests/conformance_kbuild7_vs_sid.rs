@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use kbtf_btf::{record, Btf, Info, Kind, StrOff};
+use kbtf_btf::{Btf, Info, Kind, StrOff};
 use kbtf_testsupport::chroot::{Chroot, Kbuild, Suite};
 use kbtf_testsupport::elf::file_section;
 
@@ -95,7 +95,7 @@ fn shifted_base(vmlinux: &Path, out: &Path) {
     }
     for t in orig.own_types() {
         let mut words = t.words().to_vec();
-        for slot in record::type_id_slots(t.info()) {
+        for slot in t.info().type_id_slots() {
             if words[slot] != 0 {
                 words[slot] += PAD;
             }

@@ -20,7 +20,7 @@ use kbtf_testsupport::elf::file_section;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kbtf_btf::{record, Btf, Info, Kind, StrOff};
+use kbtf_btf::{Btf, Info, Kind, StrOff};
 use kbtf_btfids::kfunc::KF_FLAGS;
 use object::{Object, ObjectSection, ObjectSymbol};
 
@@ -179,7 +179,7 @@ fn shifted_base(out: &Path) {
     }
     for t in orig.own_types() {
         let mut words = t.words().to_vec();
-        for slot in record::type_id_slots(t.info()) {
+        for slot in t.info().type_id_slots() {
             if words[slot] != 0 {
                 words[slot] += PAD;
             }

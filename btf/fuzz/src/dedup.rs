@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use kbtf_btf::dedup::{dedup, dedup_owned, BaseCandidates, DedupOptions};
-use kbtf_btf::record::str_off_slots;
 use kbtf_btf::{Btf, Kind, TypeRef};
 
 use crate::gen::Generated;
@@ -122,7 +121,7 @@ fn prim_key(btf: &Btf, t: &TypeRef<'_>) -> Option<Vec<Vec<u8>>> {
     ) {
         return None;
     }
-    let strings: Vec<usize> = str_off_slots(t.info()).collect();
+    let strings: Vec<usize> = t.info().str_off_slots().collect();
     let key = t
         .words()
         .iter()

@@ -5,6 +5,7 @@
 //! invariants. See `testdata/FUZZING.md`.
 
 pub mod btfids;
+pub mod builder;
 pub mod dedup;
 pub mod encode;
 pub mod gen;
@@ -14,7 +15,6 @@ use std::hint::black_box;
 use std::sync::{Arc, OnceLock};
 
 use kbtf_btf::header::{Header, HDR_LEN_LAYOUT};
-use kbtf_btf::record::{str_off_slots, type_id_slots};
 use kbtf_btf::{dump, Btf, Endian, Kind, TypeId};
 
 /// The base that split targets parse over: [`seeds::every_kind`], built
@@ -58,14 +58,14 @@ pub fn check_parsed(btf: &Btf) {
         let t = btf.get(id).expect("an id below type_count has a record");
         assert_eq!(t.id(), id);
         let words = t.words();
-        for slot in type_id_slots(t.info()) {
+        for slot in t.info().type_id_slots() {
             let target = TypeId(words[slot]);
             assert!(
                 target.0 == 0 || btf.type_by_id(target).is_some(),
                 "[{id}] refers to missing type {target}"
             );
         }
-        for slot in str_off_slots(t.info()) {
+        for slot in t.info().str_off_slots() {
             let off = kbtf_btf::StrOff(words[slot]);
             assert!(
                 btf.str_at(off).is_some(),

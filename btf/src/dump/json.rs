@@ -186,17 +186,63 @@ fn size_vlen<W: Write>(out: &mut Out<W>, t: TypeRef<'_>) {
     num(out, ",\"vlen\":", t.vlen());
 }
 
-/// A name as a JSON string.
+/// A name as a JSON string, escaped as serde_json escapes (a test checks
+/// every ASCII character against it): `"`, `\\` and control characters; the
+/// rest as UTF-8, with U+FFFD for bytes that are not.
 fn string<W: Write>(out: &mut Out<W>, name: &[u8]) -> io::Result<()> {
+    out.bytes(b"\"");
     let plain = name
         .iter()
         .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
     if plain {
-        out.bytes(b"\"");
         out.bytes(name);
         out.bytes(b"\"");
         return Ok(());
     }
-    let text = String::from_utf8_lossy(name);
-    serde_json::to_writer(out.buf(), &*text).map_err(io::Error::from)
+    for c in String::from_utf8_lossy(name).chars() {
+        let escape: &[u8] = match c {
+            '"' => b"\\\"",
+            '\\' => b"\\\\",
+            '\u{8}' => b"\\b",
+            '\t' => b"\\t",
+            '\n' => b"\\n",
+            '\u{c}' => b"\\f",
+            '\r' => b"\\r",
+            c if c < ' ' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let b = c as usize;
+                out.bytes(b"\\u00");
+                out.bytes(&[HEX[b >> 4], HEX[b & 0xf]]);
+                continue;
+            }
+            c => {
+                out.bytes(c.encode_utf8(&mut [0; 4]).as_bytes());
+                continue;
+            }
+        };
+        out.bytes(escape);
+    }
+    out.bytes(b"\"");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut names: Vec<Vec<u8>> = (0u8..0x80).map(|b| vec![b]).collect();
+        names.push(b"plain".to_vec());
+        names.push("\u{e9}t\u{e9} \u{1f980}".as_bytes().to_vec());
+        names.push(b"bad\xff\xfeutf8\x01\"\\".to_vec());
+        for name in names {
+            let mut text = Vec::new();
+            let mut out = Out::new(&mut text);
+            string(&mut out, &name).unwrap();
+            out.finish().unwrap();
+            let want = serde_json::to_string(&String::from_utf8_lossy(&name)).unwrap();
+            assert_eq!(String::from_utf8(text).unwrap(), want, "{name:?}");
+        }
+    }
 }

@@ -34,9 +34,9 @@ mod json;
 mod out;
 mod raw;
 
-use std::io;
+use std::{fmt, io};
 
-use crate::{int_encoding, linkage, Btf, Kind, StrOff};
+use crate::{int_encoding, linkage, Btf, Kind, StrOff, TypeRef};
 
 pub use c::{write_c, COptions, MAX_DEPTH};
 pub use json::write_json;
@@ -60,6 +60,52 @@ pub fn write(btf: &Btf, format: Format, w: impl io::Write) -> io::Result<()> {
         Format::Raw => write_raw(btf, w),
         Format::Json => write_json(btf, w),
         Format::C => write_c(btf, &COptions::default(), w),
+    }
+}
+
+/// A type shown as [`write_raw`] shows it, made by [`TypeRef::display`]:
+/// `{}` is its first line, `{:#}` adds a tab-indented line per member,
+/// value, parameter or entry. Neither ends with a newline; names that are
+/// not UTF-8 show with U+FFFD in their place.
+///
+/// ```
+/// use kbtf_btf::{int_encoding, Btf};
+///
+/// let mut btf = Btf::new();
+/// let int = btf.add_int("int", 4, int_encoding::SIGNED).unwrap();
+/// let pair = btf.add_struct("pair", 8).unwrap();
+/// btf.add_field("a", int, 0, 0).unwrap();
+/// btf.add_field("b", int, 32, 0).unwrap();
+/// let t = btf.get(pair).unwrap();
+/// assert_eq!(t.display(&btf).to_string(), "[2] STRUCT 'pair' size=8 vlen=2");
+/// assert_eq!(
+///     format!("{:#}", t.display(&btf)),
+///     "[2] STRUCT 'pair' size=8 vlen=2\n\
+///      \t'a' type_id=1 bits_offset=0\n\
+///      \t'b' type_id=1 bits_offset=32"
+/// );
+/// ```
+#[derive(Copy, Clone, Debug)]
+pub struct DisplayType<'a> {
+    btf: &'a Btf,
+    t: TypeRef<'a>,
+}
+
+impl<'a> TypeRef<'a> {
+    /// The type as `bpftool btf dump` prints it (see [`DisplayType`]);
+    /// `btf` holds its names (and, for a DATASEC, its entries' types).
+    pub fn display(self, btf: &'a Btf) -> DisplayType<'a> {
+        DisplayType { btf, t: self }
+    }
+}
+
+impl fmt::Display for DisplayType<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = Vec::new();
+        let mut out = out::Out::with_capacity(&mut text, 128);
+        raw::write_type(&mut out, self.btf, self.t, f.alternate());
+        out.finish().map_err(|_| fmt::Error)?;
+        f.write_str(&String::from_utf8_lossy(&text))
     }
 }
 

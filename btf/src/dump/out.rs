@@ -15,9 +15,15 @@ pub(super) struct Out<W: Write> {
 
 impl<W: Write> Out<W> {
     pub fn new(w: W) -> Out<W> {
+        Out::with_capacity(w, CHUNK + 4096)
+    }
+
+    /// A buffer of `capacity` bytes to start with: one record's worth for
+    /// `Display`, which is called once per type.
+    pub fn with_capacity(w: W, capacity: usize) -> Out<W> {
         Out {
             w,
-            buf: Vec::with_capacity(CHUNK + 4096),
+            buf: Vec::with_capacity(capacity),
             num: itoa::Buffer::new(),
         }
     }
@@ -36,11 +42,6 @@ impl<W: Write> Out<W> {
     #[inline]
     pub fn num(&mut self, n: impl itoa::Integer) {
         self.buf.extend_from_slice(self.num.format(n).as_bytes());
-    }
-
-    /// The growing buffer itself, for writers that format into it.
-    pub fn buf(&mut self) -> &mut Vec<u8> {
-        &mut self.buf
     }
 
     /// Hands the buffer to the writer once it is full; call between records

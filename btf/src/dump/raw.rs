@@ -15,13 +15,18 @@ use crate::{Btf, Kind, TypeRef};
 pub fn write_raw(btf: &Btf, w: impl Write) -> io::Result<()> {
     let mut out = Out::new(w);
     for t in btf.own_types() {
-        write_type(&mut out, btf, t);
+        write_type(&mut out, btf, t, true);
+        out.bytes(b"\n");
         out.end_record()?;
     }
     out.finish()
 }
 
-fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>) {
+/// One type as bpftool prints it, without the final newline: its first line
+/// and, with `elements`, one line per member, value, parameter or entry.
+pub(super) fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>, elements: bool) {
+    // Without elements, each loop below walks none.
+    let take = if elements { usize::MAX } else { 0 };
     out.bytes(b"[");
     out.num(t.id().0);
     out.bytes(b"] ");
@@ -52,7 +57,7 @@ fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>) {
         }
         Kind::Struct | Kind::Union => {
             size_vlen(out, t);
-            for m in t.members() {
+            for m in t.members().take(take) {
                 quoted(out, b"\n\t", name(btf, m.name_off));
                 field(out, " type_id=", m.type_id.0);
                 field(out, " bits_offset=", m.bit_offset);
@@ -65,7 +70,7 @@ fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>) {
             out.bytes(b" encoding=");
             out.str(enum_encoding_name(t.kind_flag()));
             size_vlen(out, t);
-            for v in t.enum_values() {
+            for v in t.enum_values().take(take) {
                 quoted(out, b"\n\t", name(btf, v.name_off));
                 if t.kind_flag() {
                     field(out, " val=", v.val as i32);
@@ -78,7 +83,7 @@ fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>) {
             out.bytes(b" encoding=");
             out.str(enum_encoding_name(t.kind_flag()));
             size_vlen(out, t);
-            for v in t.enum64_values() {
+            for v in t.enum64_values().take(take) {
                 quoted(out, b"\n\t", name(btf, v.name_off));
                 if t.kind_flag() {
                     field(out, " val=", v.val as i64);
@@ -101,7 +106,7 @@ fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>) {
         Kind::FuncProto => {
             field(out, " ret_type_id=", t.type_id().0);
             field(out, " vlen=", t.vlen());
-            for p in t.params() {
+            for p in t.params().take(take) {
                 quoted(out, b"\n\t", name(btf, p.name_off));
                 field(out, " type_id=", p.type_id.0);
             }
@@ -114,7 +119,7 @@ fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>) {
         }
         Kind::Datasec => {
             size_vlen(out, t);
-            for v in t.datasec_vars() {
+            for v in t.datasec_vars().take(take) {
                 field(out, "\n\ttype_id=", v.type_id.0);
                 field(out, " offset=", v.offset);
                 field(out, " size=", v.size);
@@ -141,7 +146,6 @@ fn write_type<W: Write>(out: &mut Out<W>, btf: &Btf, t: TypeRef<'_>) {
             field(out, " vlen=", t.vlen());
         }
     }
-    out.bytes(b"\n");
 }
 
 /// `prefix'name'`.

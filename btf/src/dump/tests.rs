@@ -355,3 +355,19 @@ fn vlen_past_16_bits_prints_every_member() {
         vlen as usize
     );
 }
+
+#[test]
+fn display_is_the_raw_dump_one_type_at_a_time() {
+    // every_kind(false): Display replaces bytes that are not UTF-8, the dump does not.
+    let btf = every_kind(false);
+    let mut full = String::new();
+    for t in btf.own_types() {
+        let first = t.display(&btf).to_string();
+        let all = format!("{:#}", t.display(&btf));
+        assert!(!first.contains('\n'), "{first}");
+        assert!(all.starts_with(&first), "{all}");
+        full += &all;
+        full.push('\n');
+    }
+    assert_eq!(full.as_bytes(), kbtf_raw(&btf));
+}

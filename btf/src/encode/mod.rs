@@ -3,8 +3,8 @@
 //! kernel module, before dedup.
 //!
 //! The jobs are kept apart:
-//! * [`reloc`]: relocating the `.debug_*` sections of ET_REL files;
-//! * [`symbols`]: the ELF symbol index (function names, per-CPU variables);
+//! * `reloc`: relocating the `.debug_*` sections of ET_REL files;
+//! * `symbols`: the ELF symbol index (function names, per-CPU variables);
 //! * `walk` (with `die` and `recode`): the DWARF walk, one `CuModel` per unit;
 //! * `funcs` and `percpu`: which functions and variables are encoded;
 //! * `elf_functions`, `glibc`, `saved_funcs` and `kfuncs`: pahole 1.30's
@@ -29,10 +29,10 @@ mod lang;
 mod lto;
 mod percpu;
 mod recode;
-pub mod reloc;
+pub(crate) mod reloc;
 mod saved_funcs;
 mod strmemo;
-pub mod symbols;
+pub(crate) mod symbols;
 mod walk;
 
 use std::borrow::Cow;

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use kbtf_btf::record::{record_words, str_off_slots, type_id_slots};
 use kbtf_btf::{Btf, Info, Kind};
 
 use crate::kernel_oracle::Rng;
@@ -92,7 +91,7 @@ impl Seed {
     /// whose words match their kind and vlen (an earlier mutation may have
     /// changed those).
     fn pick(&self, rng: &mut Rng, pred: impl Fn(Kind, &[u32]) -> bool) -> Option<usize> {
-        let whole = |r: &[u32]| record_words(Info(r[1]), None) == Some(r.len());
+        let whole = |r: &[u32]| Info(r[1]).record_words(None) == Some(r.len());
         let fits: Vec<usize> = (0..self.records.len())
             .filter(|&i| whole(&self.records[i]) && pred(self.kind(i), &self.records[i]))
             .collect();
@@ -236,8 +235,8 @@ pub fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
             format!("{} size {old} -> {new}", s.kind_name(i))
         }
         "type id" => {
-            let i = s.pick(rng, |_, r| type_id_slots(Info(r[1])).next().is_some())?;
-            let slots: Vec<usize> = type_id_slots(Info(s.records[i][1])).collect();
+            let i = s.pick(rng, |_, r| Info(r[1]).type_id_slots().next().is_some())?;
+            let slots: Vec<usize> = Info(s.records[i][1]).type_id_slots().collect();
             let slot = rng.pick(&slots);
             let id = s.id(i);
             let new = match rng.below(6) {
@@ -272,7 +271,7 @@ pub fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
         }
         "name offset" => {
             let i = s.pick(rng, |_, _| true)?;
-            let slots: Vec<usize> = str_off_slots(Info(s.records[i][1])).collect();
+            let slots: Vec<usize> = Info(s.records[i][1]).str_off_slots().collect();
             let slot = rng.pick(&slots);
             let len = s.str_base + s.strings.len() as u32;
             let mid: Vec<u32> = s.str_offsets(true).iter().map(|o| s.str_base + o).collect();
@@ -290,7 +289,7 @@ pub fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
         }
         "invalid name" => {
             let i = s.pick(rng, |_, _| true)?;
-            let slots: Vec<usize> = str_off_slots(Info(s.records[i][1])).collect();
+            let slots: Vec<usize> = Info(s.records[i][1]).str_off_slots().collect();
             let slot = rng.pick(&slots);
             // KSYM_NAME_LEN is 512: the longest name the kernel takes, and one more.
             let (longest, long) = ([b'a'; 512], [b'a'; 513]);
@@ -622,10 +621,10 @@ pub fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
                 format!("{len} {}", if forward { "forward" } else { "backward" }),
                 format!("{target}] ({})", kinds.len()),
             );
-            let taker = s.pick(rng, |_, r| type_id_slots(Info(r[1])).next().is_some());
+            let taker = s.pick(rng, |_, r| Info(r[1]).type_id_slots().next().is_some());
             match taker {
                 Some(i) if rng.below(2) == 0 => {
-                    let slots: Vec<usize> = type_id_slots(Info(s.records[i][1])).collect();
+                    let slots: Vec<usize> = Info(s.records[i][1]).type_id_slots().collect();
                     let slot = rng.pick(&slots);
                     s.records[i][slot] = prev;
                     format!(
@@ -692,7 +691,7 @@ pub fn mutate(s: &mut Seed, m: &str, rng: &mut Rng) -> Option<String> {
 /// Maps every type id of every record (where the record is whole).
 fn renumber(s: &mut Seed, f: impl Fn(u32) -> u32) {
     for rec in &mut s.records {
-        for slot in type_id_slots(Info(rec[1])) {
+        for slot in Info(rec[1]).type_id_slots() {
             if let Some(w) = rec.get_mut(slot) {
                 *w = f(*w);
             }
