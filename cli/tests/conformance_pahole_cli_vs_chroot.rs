@@ -10,6 +10,8 @@
 //! - modern.c: a parameter in an unexpected register, a kfunc set with
 //!   KF_FASTCALL, a per-CPU variable defined through DW_AT_specification;
 //! - arrays_arena.c: 2- and 3-dimensional arrays, arena kfuncs;
+//! - stack_args.c: parameters passed on the stack (a 7th and 8th argument,
+//!   a struct by value, a packed struct by value);
 //! - all of them linked; split BTF over a small base; and the bookworm
 //!   corpus (gcc 12's DWARF) encoded as each version.
 //!
@@ -136,6 +138,7 @@ fn objects(suite: Suite, cc: &'static str) {
         "clones.c",
         "modern.c",
         "arrays_arena.c",
+        "stack_args.c",
     ];
     let objs: Vec<PathBuf> = sources.iter().map(|s| lab.compile(s)).collect();
     for obj in &objs {
