@@ -122,6 +122,23 @@ pub struct VmlinuxOutput {
     pub notes: Vec<String>,
 }
 
+impl VmlinuxOutput {
+    /// The files gen-btf.sh leaves beside the vmlinux `elf`, in the order
+    /// written: `ELF.btf.o`, then with a `.BTF_ids` `ELF.BTF_ids` and its
+    /// moves file (`None`: remove the one an earlier run left), see
+    /// [`workflow::btf_ids_files`].
+    pub fn files(&self, elf: &std::path::Path) -> Vec<(std::path::PathBuf, Option<&[u8]>)> {
+        let mut files = vec![(
+            workflow::suffixed(elf, ".btf.o"),
+            Some(&self.btf_object[..]),
+        )];
+        if let Some(ids) = &self.btf_ids {
+            files.extend(workflow::btf_ids_files(elf, ids, self.moves.as_deref()));
+        }
+        files
+    }
+}
+
 /// The step of gen-btf.sh an error comes from.
 fn step(name: &'static str) -> impl FnOnce(Error) -> Error {
     move |e| Error::Step {

@@ -216,10 +216,7 @@ impl BtfMode {
     pub fn files(&self, elf: &Path) -> Vec<(PathBuf, Option<&[u8]>)> {
         let mut files = Vec::new();
         if let Some(section) = self.btf_ids() {
-            let ids_path = suffixed(elf, ".BTF_ids");
-            let moves = moves_path(&ids_path);
-            files.push((ids_path, Some(section)));
-            files.push((moves, self.moves.as_deref().map(str::as_bytes)));
+            files.extend(btf_ids_files(elf, section, self.moves.as_deref()));
         }
         files.push((suffixed(elf, ".BTF"), Some(&self.btf[..])));
         if let Some(base) = &self.base {
@@ -227,6 +224,31 @@ impl BtfMode {
         }
         files
     }
+}
+
+/// `ELF.BTF_ids` (the resolved `section`, for `--patch_btfids`) and
+/// `ELF.BTF_ids.moves` (`moves`; `None`: remove the one an earlier run
+/// left), as the `--btf` mode and gen-btf.sh on a vmlinux leave them
+/// beside the ELF file `elf`.
+pub fn btf_ids_files<'a>(
+    elf: &Path,
+    section: &'a [u8],
+    moves: Option<&'a str>,
+) -> [(PathBuf, Option<&'a [u8]>); 2] {
+    let ids_path = suffixed(elf, ".BTF_ids");
+    let moves_path = moves_path(&ids_path);
+    [
+        (ids_path, Some(section)),
+        (moves_path, moves.map(str::as_bytes)),
+    ]
+}
+
+/// `path` with `suffix` appended to its last component (`x.ko` and
+/// `.BTF` give `x.ko.BTF`).
+pub fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
 }
 
 /// The moves file for what resolving `ids` gave, `None` when no symbol moves.
@@ -313,13 +335,6 @@ pub fn patch_btfids(
         move_symbols(&ids, &mut out, &moves);
     }
     Ok(out)
-}
-
-/// `path` with `suffix` appended to its last component.
-fn suffixed(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
 }
 
 #[cfg(test)]
