@@ -43,15 +43,15 @@ use std::sync::Arc;
 use kbtf_btf::dedup::{dedup_owned, BaseCandidates};
 use kbtf_btf::embed::{btf_object, set_sections, ElfInfo};
 use kbtf_btf::encode::{dedup_options, encode_elf, encode_mapped, EncodeOptions};
-use kbtf_btf::input::{btf_blob, FileBytes};
+use kbtf_btf::input::FileBytes;
 use kbtf_btf::Btf;
 
 use crate::btf2btf::{btf2btf_with, Btf2BtfOptions};
 use crate::elf::distilled_base_blob;
 use crate::layout::Layout;
 use crate::names::TypeNames;
-use crate::{move_symbols, recover};
-use crate::{moves, resolve, Error, IdsElf, Outcome, Result};
+use crate::{move_symbols, recover, workflow};
+use crate::{resolve, Error, IdsElf, Outcome, Result};
 
 /// What gen-btf.sh's `RESOLVE_BTFIDS_FLAGS` and kbtf's own options ask of the `.BTF_ids` step.
 #[derive(Clone, Debug, Default)]
@@ -120,6 +120,23 @@ pub struct VmlinuxOutput {
     pub warnings: Vec<String>,
     /// What kbtf did that upstream would not say (recoveries, repairs).
     pub notes: Vec<String>,
+}
+
+impl VmlinuxOutput {
+    /// The files gen-btf.sh leaves beside the vmlinux `elf`, in the order
+    /// written: `ELF.btf.o`, then with a `.BTF_ids` `ELF.BTF_ids` and its
+    /// moves file (`None`: remove the one an earlier run left), see
+    /// [`workflow::btf_ids_files`].
+    pub fn files(&self, elf: &std::path::Path) -> Vec<(std::path::PathBuf, Option<&[u8]>)> {
+        let mut files = vec![(
+            workflow::suffixed(elf, ".btf.o"),
+            Some(&self.btf_object[..]),
+        )];
+        if let Some(ids) = &self.btf_ids {
+            files.extend(workflow::btf_ids_files(elf, ids, self.moves.as_deref()));
+        }
+        files
+    }
 }
 
 /// The step of gen-btf.sh an error comes from.
@@ -198,16 +215,6 @@ fn with_symbols_repaired(
     Some(copy)
 }
 
-/// The ELF file's `.BTF_ids`, `None` when it has none (or no symbols), as
-/// resolve_btfids then skips the step.
-fn ids_elf(elf: &[u8]) -> Result<Option<IdsElf<'_>>> {
-    match IdsElf::parse(elf) {
-        Ok(ids) => Ok(Some(ids)),
-        Err(Error::NoBtfIdsSection | Error::NoSymtab) => Ok(None),
-        Err(e) => Err(step("reading .BTF_ids")(e)),
-    }
-}
-
 /// What resolve_btfids made of the encoded BTF.
 struct Resolved<'a> {
     /// The BTF to embed.
@@ -227,7 +234,7 @@ fn resolve_ids<'a>(
     earlier: Option<&Btf>,
     opts: &GenOptions,
 ) -> Result<Resolved<'a>> {
-    let ids = ids_elf(elf)?;
+    let ids = workflow::ids_elf(elf).map_err(step("reading .BTF_ids"))?;
     let earlier: Vec<&dyn TypeNames> = earlier.iter().map(|b| *b as &dyn TypeNames).collect();
     let (btf, outcome, distilled_base) = if opts.btf2btf {
         let btf2btf_opts = Btf2BtfOptions {
@@ -258,20 +265,6 @@ fn resolve_ids<'a>(
     })
 }
 
-/// The `.BTF` a module already has, as the BTF that may have produced ids in
-/// its `.BTF_ids`: over the module's own `.BTF.base` when it has one (an
-/// out-of-tree module processed with a distilled base), else over `base`.
-/// `None` when there is none or it does not fit.
-fn earlier_module_btf(elf: &[u8], base: &Arc<Btf>) -> Option<Btf> {
-    let blob = btf_blob(elf).ok()?;
-    let own_base = match distilled_base_blob(elf) {
-        Ok(Some(b)) => Arc::new(Btf::parse(&b).ok()?),
-        Ok(None) => base.clone(),
-        Err(_) => return None,
-    };
-    Btf::parse_split(&blob, Some(own_base)).ok()
-}
-
 /// gen-btf.sh `--btf_base` on a module's bytes: its split BTF over `base`
 /// as `.BTF`, and its `.BTF_ids` resolved against it, in one new copy of
 /// the file. The `.BTF` already in the file, if it parses over `base`, is
@@ -294,7 +287,7 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
                 .into(),
         )));
     }
-    let old_btf = earlier_module_btf(elf, base.btf());
+    let old_btf = workflow::producing_btf(elf, Some(base.btf()));
     let btf = match with_symbols_repaired(elf, old_btf.as_ref(), &opts.encode) {
         Some(repaired) => encode(&repaired, Some(base), &opts.encode)?,
         None => encode(elf, Some(base), &opts.encode)?,
@@ -350,7 +343,7 @@ pub fn gen_module(elf: &[u8], base: &BaseCandidates, opts: &GenOptions) -> Resul
 /// The vmlinux's own `.BTF`, if any, is the BTF that produced ids already there.
 pub fn gen_vmlinux(file: &FileBytes, opts: &GenOptions) -> Result<VmlinuxOutput> {
     let elf: &[u8] = file;
-    let old_btf = btf_blob(elf).ok().and_then(|blob| Btf::parse(&blob).ok());
+    let old_btf = workflow::producing_btf(elf, None);
     let btf = match with_symbols_repaired(elf, old_btf.as_ref(), &opts.encode) {
         Some(repaired) => encode(&repaired, None, &opts.encode)?,
         None => encode_file_bytes(file, &opts.encode)?,
@@ -363,8 +356,7 @@ pub fn gen_vmlinux(file: &FileBytes, opts: &GenOptions) -> Result<VmlinuxOutput>
     let object = btf_object(&blob, &info).map_err(|e| step("writing .btf.o")(e.into()))?;
     let (btf_ids, moves, warnings, notes) = match resolved {
         Some((ids, outcome)) => {
-            let moves = (!outcome.moves.is_empty())
-                .then(|| moves::encode(&ids, &outcome.section, &outcome.moves));
+            let moves = workflow::moves_text(&ids, &outcome);
             (
                 Some(outcome.section),
                 moves,

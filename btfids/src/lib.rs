@@ -22,6 +22,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The resolve_btfids tool's modes (in place, `--btf`, `--patch_btfids`)
+//! on files' bytes, and which BTF produced the ids already in a file:
+//! [`workflow`].
+//!
 //! # Recovery
 //! See the `recover` module: a set that holds ids already has its owners
 //! recovered through a BTF that produced those ids, or kept where they
@@ -44,6 +48,7 @@ mod patch;
 mod recover;
 pub mod resolve;
 pub mod symbol;
+pub mod workflow;
 
 pub use elf::{IdSymbol, IdsElf};
 pub use error::{Error, Result};

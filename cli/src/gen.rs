@@ -177,27 +177,17 @@ fn module(
     Ok(())
 }
 
-fn suffixed(elf: &Path, suffix: &str) -> PathBuf {
-    let mut s = elf.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
 /// A vmlinux: `ELF.btf.o`, `ELF.BTF_ids` (and its moves) beside it.
 fn vmlinux(path: &Path, opts: &GenOptions, verbose: bool) -> Result<(), Error> {
     let bytes = kbtf_btf::input::FileBytes::open(path).map_err(|e| in_file(e.into(), path))?;
     let out = gen_vmlinux(&bytes, opts).map_err(|e| in_file(e, path))?;
     print_messages(path, &out.warnings, &out.notes, verbose);
-    write_file_atomic(&suffixed(path, ".btf.o"), &out.btf_object)?;
-    if let Some(ids) = &out.btf_ids {
-        let ids_path = suffixed(path, ".BTF_ids");
-        write_file_atomic(&ids_path, ids)?;
-        let moves_path = suffixed(&ids_path, kbtf_btfids::moves::SUFFIX);
-        match &out.moves {
-            Some(text) => write_file_atomic(&moves_path, text.as_bytes())?,
-            None => match std::fs::remove_file(&moves_path) {
+    for (file, contents) in out.files(path) {
+        match contents {
+            Some(bytes) => write_file_atomic(&file, bytes)?,
+            None => match std::fs::remove_file(&file) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(in_file(e.into(), &moves_path))
+                    return Err(in_file(e.into(), &file))
                 }
                 _ => {}
             },

@@ -20,21 +20,20 @@
 //!   last write's, so it exits 0 with warnings: kbtf keeps the option's meaning.)
 //! - `--patch_btfids F ELF`: copy F into `.BTF_ids`, atomically, and apply
 //!   `F.moves` if kbtf left one for that blob.
+//!
+//! What each mode reads and gives is [`kbtf_btfids::workflow`]'s; here the
+//! options are parsed, the files read, the outputs written (atomically) and
+//! the messages printed.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use kbtf_btf::atomic::{patch_file_atomic, write_file_atomic};
-use kbtf_btf::input::{btf_blob, FileBytes};
-use kbtf_btf::Btf;
-use kbtf_btfids::btf2btf::{btf2btf_with, Btf2BtfOptions};
-use kbtf_btfids::elf::distilled_base_blob;
-use kbtf_btfids::{
-    move_symbols, moves, patch_section, resolve, BtfNames, Error as IdsError, IdsElf, TypeNames,
-};
+use kbtf_btf::input::FileBytes;
+use kbtf_btfids::workflow::{self, Base};
+use kbtf_btfids::Error as IdsError;
 
 use crate::Error;
 
@@ -210,26 +209,16 @@ fn in_place_target(elf: &Path) -> Result<PathBuf, Error> {
     Ok(std::fs::canonicalize(elf).map_err(|e| IdsError::from(e).in_file(elf))?)
 }
 
-fn suffixed(elf: &Path, suffix: &str) -> PathBuf {
-    let mut s = elf.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-/// Runs resolve_btfids with parsed options.
+/// Runs resolve_btfids with parsed options: reads the files, runs the mode
+/// ([`kbtf_btfids::workflow`]), writes what it gives and reports.
 pub fn run(o: &Options) -> Result<(), Error> {
     if let Some(blob_path) = &o.patch_btfids {
         let blob = kbtf_btf::input::read_file(blob_path)
             .map_err(|e| IdsError::from(e).in_file(blob_path))?;
         let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
-        let mut out = patch_section(&data, &blob).map_err(|e| e.in_file(&o.elf))?;
         // Symbol moves kbtf's --btf run left beside the blob.
-        let moves_path = suffixed(blob_path, moves::SUFFIX);
-        if let Ok(text) = std::fs::read_to_string(&moves_path) {
-            let elf = IdsElf::parse(&data).map_err(|e| e.in_file(&o.elf))?;
-            let moves = moves::decode(&text, &elf, &blob).map_err(|e| e.in_file(&moves_path))?;
-            move_symbols(&elf, &mut out, &moves);
-        }
+        let moves = std::fs::read_to_string(workflow::moves_path(blob_path)).ok();
+        let out = workflow::patch_btfids(&o.elf, &data, blob_path, &blob, moves.as_deref())?;
         write_file_atomic(&in_place_target(&o.elf)?, &out)?;
         return Ok(());
     }
@@ -239,103 +228,67 @@ pub fn run(o: &Options) -> Result<(), Error> {
         ));
     }
     let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
-    let elf = match IdsElf::parse(&data) {
-        Ok(e) => Some(e),
-        Err(IdsError::NoBtfIdsSection | IdsError::NoSymtab) => {
-            if o.verbose > 0 {
-                eprintln!("Cannot find .BTF_ids or symbols sections, skip symbols resolution");
-            }
-            None
-        }
-        Err(e) => return Err(e.in_file(&o.elf).into()),
-    };
-
-    // A distilled .BTF.base in the file replaces --btf_base, as upstream does.
+    let ids = workflow::ids_elf(&data).map_err(|e| e.in_file(&o.elf))?;
+    if ids.is_none() && o.verbose > 0 {
+        eprintln!("Cannot find .BTF_ids or symbols sections, skip symbols resolution");
+    }
     let base_file = match &o.btf_base {
         Some(b) => Some(FileBytes::open(b).map_err(|e| IdsError::from(e).in_file(b))?),
         None => None,
     };
-    let (base_blob, base_path) = match distilled_base_blob(&data).map_err(|e| e.in_file(&o.elf))? {
-        Some(blob) => (Some(blob), o.elf.as_path()),
-        None => match (&base_file, &o.btf_base) {
-            (Some(f), Some(path)) => (
-                Some(btf_blob(f).map_err(|e| e.in_file(path))?),
-                path.as_path(),
-            ),
-            _ => (None, o.elf.as_path()),
-        },
-    };
-    let base_names = match &base_blob {
-        Some(b) => Some(BtfNames::parse(b, None).map_err(|e| e.in_file(base_path))?),
-        None => None,
-    };
-    let own_blob = btf_blob(&data).map_err(|e| e.in_file(&o.elf));
+    let base = o
+        .btf_base
+        .as_deref()
+        .zip(base_file.as_deref())
+        .map(|(path, bytes)| Base { path, bytes });
 
     match &o.btf {
         None => {
-            let Some(elf) = elf else { return Ok(()) };
-            let own_blob = own_blob?;
-            let names =
-                BtfNames::parse(&own_blob, base_names.as_ref()).map_err(|e| e.in_file(&o.elf))?;
-            let outcome = resolve(&elf, &names, &[]).map_err(|e| e.in_file(&o.elf))?;
-            let warned = report(o, &outcome);
+            let Some(done) = workflow::in_place(&o.elf, &data, ids.as_ref(), base)? else {
+                return Ok(());
+            };
+            let warned = report(o, &done.outcome);
             if o.fatal_warnings && warned > 0 {
                 return Err(IdsError::FatalWarnings(warned).into());
             }
-            if outcome.moves.is_empty() && outcome.section == elf.section_bytes() {
+            if done.patches.is_empty() {
                 return Ok(());
             }
             // Patch a kernel-made copy rather than copying the file through
             // memory: a vmlinux is hundreds of megabytes.
-            let patches = outcome.patches(&elf);
-            let patches: Vec<(u64, &[u8])> = patches.iter().map(|(o, b)| (*o, &b[..])).collect();
+            let patches: Vec<(u64, &[u8])> =
+                done.patches.iter().map(|(o, b)| (*o, &b[..])).collect();
             patch_file_atomic(&in_place_target(&o.elf)?, &patches)?;
         }
         Some(btf_path) => {
-            // pahole's X.BTF.1 is over --btf_base, whatever the file holds.
-            let base = match (&base_file, &o.btf_base) {
-                (Some(f), Some(path)) => {
-                    let blob = btf_blob(f).map_err(|e| e.in_file(path))?;
-                    Some(Arc::new(Btf::parse(&blob).map_err(|e| e.in_file(path))?))
-                }
-                _ => None,
-            };
-            let btf = Btf::from_file_split(btf_path, base)?;
-            // The file's own .BTF, if any, may be what produced ids already there.
-            let own_blob = own_blob.ok();
-            let own = own_blob
-                .as_deref()
-                .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
-            let earlier: Vec<&dyn TypeNames> = own.iter().map(|n| n as &dyn TypeNames).collect();
-            // A problem of the BTF is named by its file, one of .BTF_ids by the ELF file.
-            let opts = Btf2BtfOptions {
-                distill_base: o.distill_base,
-            };
-            let out = btf2btf_with(btf, elf.as_ref(), &earlier, opts).map_err(|e| match e {
-                e @ (IdsError::Btf(_) | IdsError::Kfunc { .. }) => e.in_file(btf_path),
-                e => e.in_file(&o.elf),
-            })?;
+            // Opened here, read (or its error reported) after the base.
+            let btf = FileBytes::open(btf_path);
+            let out = workflow::btf_mode(
+                &o.elf,
+                &data,
+                ids.as_ref(),
+                base,
+                btf_path,
+                btf,
+                o.distill_base,
+            )?;
             if o.verbose > 0 {
-                for k in &out.rewritten {
+                for k in &out.btf2btf.rewritten {
                     eprintln!("resolve_btfids: updated BTF for kfunc with implicit args {k}");
                 }
             }
-            let mut warned = 0;
-            if let (Some(elf), Some(outcome)) = (&elf, &out.btf_ids) {
-                warned = report(o, outcome);
-                let ids_path = suffixed(&o.elf, ".BTF_ids");
-                write_file_atomic(&ids_path, &outcome.section)?;
-                let moves_path = suffixed(&ids_path, moves::SUFFIX);
-                if outcome.moves.is_empty() {
-                    let _ = std::fs::remove_file(&moves_path);
-                } else {
-                    let text = moves::encode(elf, &outcome.section, &outcome.moves);
-                    write_file_atomic(&moves_path, text.as_bytes())?;
+            let warned = out
+                .btf2btf
+                .btf_ids
+                .as_ref()
+                .map_or(0, |outcome| report(o, outcome));
+            for (path, contents) in out.files(&o.elf) {
+                match contents {
+                    Some(bytes) => write_file_atomic(&path, bytes)?,
+                    None => {
+                        let _ = std::fs::remove_file(&path);
+                    }
                 }
-            }
-            write_file_atomic(&suffixed(&o.elf, ".BTF"), &out.btf.to_bytes())?;
-            if let Some(base) = &out.distilled_base {
-                write_file_atomic(&suffixed(&o.elf, ".BTF.base"), &base.to_bytes())?;
             }
             // The outputs are written first, as upstream writes them.
             if o.fatal_warnings && warned > 0 {
