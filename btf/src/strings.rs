@@ -123,6 +123,11 @@ impl StringTable {
         })
     }
 
+    /// Builds the index lookups use now rather than on the first lookup.
+    pub fn build_index(&self) {
+        self.index();
+    }
+
     /// The offset of a string equal to `s`, if the table has one.
     pub fn find(&self, s: &[u8]) -> Option<u32> {
         self.find_hashed(s, hash(s))
