@@ -214,6 +214,10 @@ pub fn dedup_owned(
 pub struct BaseCandidates {
     base: Arc<Btf>,
     table: Candidates,
+    /// The base alone passes `check_input`, so a split BTF's dedup checks
+    /// only its own types (when it fails, each dedup checks everything and
+    /// reports the base's error as it always did).
+    base_checked: bool,
 }
 
 /// How a dedup gets its own copy of the base's table (it adds the split
@@ -229,7 +233,12 @@ impl BaseCandidates {
     /// Hashes every type of `base` as a dedup candidate.
     pub fn new(base: Arc<Btf>) -> BaseCandidates {
         let table = Candidates::Shared(base_table(&base));
-        BaseCandidates { base, table }
+        let base_checked = check_input(&base).is_ok();
+        BaseCandidates {
+            base,
+            table,
+            base_checked,
+        }
     }
 
     /// [`BaseCandidates::new`] for a process that deduplicates one split
@@ -240,7 +249,12 @@ impl BaseCandidates {
     /// how this was made.
     pub fn new_for_one(base: Arc<Btf>) -> BaseCandidates {
         let table = Candidates::Once(Mutex::new(Some(base_table(&base))));
-        BaseCandidates { base, table }
+        let base_checked = check_input(&base).is_ok();
+        BaseCandidates {
+            base,
+            table,
+            base_checked,
+        }
     }
 
     /// The base these are the candidates of.
@@ -274,15 +288,19 @@ fn dedup_in_place(
     base: Option<&BaseCandidates>,
     want_map: bool,
 ) -> Result<DedupStats> {
-    check_input(btf)?;
-    let types_before = btf.own_ids().len() as u32;
-    let strings_before = btf.strings.len();
     // Candidates made for another base are not used.
     let base = base.filter(|b| {
         btf.base
             .as_ref()
             .is_some_and(|own| Arc::ptr_eq(own, &b.base))
     });
+    match base {
+        // The base was checked once for every split BTF over it.
+        Some(b) if b.base_checked => check_own_input(btf)?,
+        _ => check_input(btf)?,
+    }
+    let types_before = btf.own_ids().len() as u32;
+    let strings_before = btf.strings.len();
     let (words, offsets, strings, id_map) = run_phases(btf, opts, base, want_map)?;
     btf.words = words;
     btf.offsets = offsets;
@@ -335,9 +353,20 @@ fn run_phases(
 /// would make the phases index out of range (BTF built with `add_record`
 /// is not checked the way parsed BTF is).
 pub(crate) fn check_input(btf: &Btf) -> Result<()> {
-    let count = btf.type_count();
     // Base types too: the walks read them, and libbpf refuses unknown kinds there as well.
-    for t in btf.all_ids().filter_map(|id| btf.type_by_id(id)) {
+    check_types(btf, btf.all_ids())
+}
+
+/// [`check_input`] on the types of `btf` itself, not its base's: for a
+/// base already checked, alone (its types then pass in any split BTF over
+/// it, whose ids only go further).
+pub(crate) fn check_own_input(btf: &Btf) -> Result<()> {
+    check_types(btf, btf.own_ids())
+}
+
+fn check_types(btf: &Btf, ids: impl Iterator<Item = TypeId>) -> Result<()> {
+    let count = btf.type_count();
+    for t in ids.filter_map(|id| btf.type_by_id(id)) {
         if let Kind::Unknown(raw) = t.kind() {
             return Err(Error::Invalid {
                 id: t.id(),
@@ -487,6 +516,29 @@ mod tests {
             let got = dedup_owned(module_over(&once), &opts, Some(&once)).unwrap();
             assert_eq!(got.own_ids().len(), 1, "int merged into the base");
             assert!(got.to_bytes() == want);
+        }
+    }
+
+    #[test]
+    fn a_base_dedup_would_refuse_is_refused_through_its_candidates() {
+        let mut base = Btf::new();
+        base.add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), 70, &[])
+            .unwrap();
+        let base = Arc::new(base);
+        for candidates in [
+            BaseCandidates::new(base.clone()),
+            BaseCandidates::new_for_one(base.clone()),
+        ] {
+            let err = dedup_owned(
+                module_over(&candidates),
+                &DedupOptions::default(),
+                Some(&candidates),
+            )
+            .err();
+            assert!(
+                matches!(err, Some(Error::TypeIdOutOfRange { id: TypeId(1), .. })),
+                "{err:?}"
+            );
         }
     }
 
