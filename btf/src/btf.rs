@@ -178,6 +178,15 @@ impl Btf {
         String::from_utf8_lossy(self.str_at(off).unwrap_or_default())
     }
 
+    /// Builds the index [`Btf::find_str`] and [`Btf::add_str`] look this
+    /// BTF's own strings up in, which the first lookup would otherwise
+    /// build: a vmlinux base has about 100k strings, and a module encoded
+    /// over it looks every name up there, so the index can be built on
+    /// another thread while the base's other preparation runs.
+    pub fn index_strings(&self) {
+        self.strings.build_index();
+    }
+
     /// The offset of a string equal to `s` in this BTF or its bases.
     pub fn find_str(&self, s: &[u8]) -> Option<StrOff> {
         if let Some(off) = self.base.as_deref().and_then(|b| b.find_str(s)) {

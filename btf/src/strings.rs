@@ -109,18 +109,24 @@ impl StringTable {
             let mut table = HashTable::with_capacity(count);
             for (off, s) in self.strings() {
                 let h = hash(s);
-                // Keep the first occurrence: that is where lookups should land.
-                if table.find(h, |e: &Entry| e.is(&self.bytes, s)).is_none() {
-                    let entry = Entry {
+                // Keep the first occurrence: that is where lookups should
+                // land. One probe finds it or the slot for a new string.
+                let found = table.entry(h, |e: &Entry| e.is(&self.bytes, s), |e| e.hash);
+                if let hashbrown::hash_table::Entry::Vacant(slot) = found {
+                    slot.insert(Entry {
                         hash: h,
                         off,
                         len: s.len() as u32,
-                    };
-                    table.insert_unique(h, entry, |e| e.hash);
+                    });
                 }
             }
             table
         })
+    }
+
+    /// Builds the index lookups use now rather than on the first lookup.
+    pub fn build_index(&self) {
+        self.index();
     }
 
     /// The offset of a string equal to `s`, if the table has one.

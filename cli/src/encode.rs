@@ -77,7 +77,10 @@ pub struct Job<'a> {
 impl Job<'_> {
     pub fn run(&self) -> Result<(), Error> {
         let base = match self.base {
-            Some(path) => Some(Arc::new(Btf::from_file(path)?)),
+            Some(path) => {
+                crate::allocator::no_huge_pages();
+                Some(Arc::new(Btf::from_file(path)?))
+            }
             None => None,
         };
         let btf = crate::threads::with_threads(self.jobs, || {

@@ -68,8 +68,8 @@ pub fn run(args: Args) -> Result<(), Error> {
         };
         return crate::threads::with_threads(args.jobs, || vmlinux(elf, &opts, args.verbose));
     };
-    // The base's dedup candidates are made once for all the modules.
-    let base = BaseCandidates::new(Arc::new(Btf::from_file(base_path)?));
+    crate::allocator::no_huge_pages();
+    let base = prepare_base(base_path, args.files.len() == 1, args.jobs)?;
     if let [ko] = args.files.as_slice() {
         // One module: its encoding may use every thread.
         return crate::threads::with_threads(args.jobs, || module(ko, &base, &opts, args.verbose));
@@ -87,6 +87,27 @@ pub fn run(args: Args) -> Result<(), Error> {
             )))
         }
     }
+}
+
+/// The base, read once for all the modules, with its dedup candidates and
+/// (on a second thread when `-j` allows) the index of its strings, which
+/// encoding looks every name up in: the two are most of a small module's
+/// work. `one`: a single module, whose dedup may take the candidates
+/// rather than copy them.
+fn prepare_base(path: &Path, one: bool, jobs: Option<usize>) -> Result<BaseCandidates, Error> {
+    let btf = Arc::new(Btf::from_file(path)?);
+    let candidates = || match one {
+        true => BaseCandidates::new_for_one(btf.clone()),
+        false => BaseCandidates::new(btf.clone()),
+    };
+    if crate::threads::thread_count(jobs) < 2 {
+        return Ok(candidates());
+    }
+    Ok(std::thread::scope(|s| {
+        // Without the thread, the first lookup builds the index.
+        let _ = std::thread::Builder::new().spawn_scoped(s, || btf.index_strings());
+        candidates()
+    }))
 }
 
 /// gen-btf.sh's environment and kbtf's options.

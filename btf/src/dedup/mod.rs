@@ -98,7 +98,7 @@ mod strings;
 mod structs;
 mod table;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::record::type_id_slots;
 use crate::{Btf, Error, Kind, Result, StringTable, TypeId, TypeRef, MAX_NR_TYPES};
@@ -213,21 +213,71 @@ pub fn dedup_owned(
 /// time. Holding the base keeps it from being changed while this exists.
 pub struct BaseCandidates {
     base: Arc<Btf>,
-    table: CandidateTable,
+    table: Candidates,
+    /// The base alone passes `check_input`, so a split BTF's dedup checks
+    /// only its own types (when it fails, each dedup checks everything and
+    /// reports the base's error as it always did).
+    base_checked: bool,
+}
+
+/// How a dedup gets its own copy of the base's table (it adds the split
+/// types to it and reorders chains as it goes).
+enum Candidates {
+    /// Every dedup copies it.
+    Shared(CandidateTable),
+    /// The first dedup takes it; any later one hashes the base again.
+    Once(Mutex<Option<CandidateTable>>),
 }
 
 impl BaseCandidates {
     /// Hashes every type of `base` as a dedup candidate.
     pub fn new(base: Arc<Btf>) -> BaseCandidates {
-        let mut table = CandidateTable::default();
-        prep::hash_types(&mut table, &base, base.type_count());
-        BaseCandidates { base, table }
+        let table = Candidates::Shared(base_table(&base));
+        let base_checked = check_input(&base).is_ok();
+        BaseCandidates {
+            base,
+            table,
+            base_checked,
+        }
+    }
+
+    /// [`BaseCandidates::new`] for a process that deduplicates one split
+    /// BTF over `base` (one module): that dedup takes the table rather than
+    /// a copy of it, which on a vmlinux base (about 3 MB of table) was a
+    /// fifteenth of a small module's time. Any later dedup over these
+    /// candidates hashes the base again, so the output never depends on
+    /// how this was made.
+    pub fn new_for_one(base: Arc<Btf>) -> BaseCandidates {
+        let table = Candidates::Once(Mutex::new(Some(base_table(&base))));
+        let base_checked = check_input(&base).is_ok();
+        BaseCandidates {
+            base,
+            table,
+            base_checked,
+        }
     }
 
     /// The base these are the candidates of.
     pub fn btf(&self) -> &Arc<Btf> {
         &self.base
     }
+
+    /// A table of the base's candidates for one dedup to fill in.
+    fn table(&self) -> CandidateTable {
+        match &self.table {
+            Candidates::Shared(t) => t.clone(),
+            Candidates::Once(once) => {
+                let taken = once.lock().map(|mut t| t.take()).unwrap_or_default();
+                taken.unwrap_or_else(|| base_table(&self.base))
+            }
+        }
+    }
+}
+
+fn base_table(base: &Btf) -> CandidateTable {
+    let mut table = CandidateTable::default();
+    prep::hash_types(&mut table, base, base.type_count());
+    table
 }
 
 /// `want_map`: fill [`DedupStats::id_map`] (a vmlinux's pre-dedup ids need
@@ -238,15 +288,19 @@ fn dedup_in_place(
     base: Option<&BaseCandidates>,
     want_map: bool,
 ) -> Result<DedupStats> {
-    check_input(btf)?;
-    let types_before = btf.own_ids().len() as u32;
-    let strings_before = btf.strings.len();
     // Candidates made for another base are not used.
     let base = base.filter(|b| {
         btf.base
             .as_ref()
             .is_some_and(|own| Arc::ptr_eq(own, &b.base))
     });
+    match base {
+        // The base was checked once for every split BTF over it.
+        Some(b) if b.base_checked => check_own_input(btf)?,
+        _ => check_input(btf)?,
+    }
+    let types_before = btf.own_ids().len() as u32;
+    let strings_before = btf.strings.len();
     let (words, offsets, strings, id_map) = run_phases(btf, opts, base, want_map)?;
     btf.words = words;
     btf.offsets = offsets;
@@ -274,7 +328,7 @@ fn run_phases(
     let mut d = Dedup::new(btf);
     d.libbpf_1_7 = opts.libbpf_1_7;
     match base {
-        Some(base) => prep::take_base(&mut d, &base.table),
+        Some(base) => prep::take_base(&mut d, base.table()),
         None => prep::hash_base(&mut d, btf),
     }
     let strings = if opts.rebuild_strings {
@@ -299,9 +353,20 @@ fn run_phases(
 /// would make the phases index out of range (BTF built with `add_record`
 /// is not checked the way parsed BTF is).
 pub(crate) fn check_input(btf: &Btf) -> Result<()> {
-    let count = btf.type_count();
     // Base types too: the walks read them, and libbpf refuses unknown kinds there as well.
-    for t in btf.all_ids().filter_map(|id| btf.type_by_id(id)) {
+    check_types(btf, btf.all_ids())
+}
+
+/// [`check_input`] on the types of `btf` itself, not its base's: for a
+/// base already checked, alone (its types then pass in any split BTF over
+/// it, whose ids only go further).
+pub(crate) fn check_own_input(btf: &Btf) -> Result<()> {
+    check_types(btf, btf.own_ids())
+}
+
+fn check_types(btf: &Btf, ids: impl Iterator<Item = TypeId>) -> Result<()> {
+    let count = btf.type_count();
+    for t in ids.filter_map(|id| btf.type_by_id(id)) {
         if let Kind::Unknown(raw) = t.kind() {
             return Err(Error::Invalid {
                 id: t.id(),
@@ -347,7 +412,9 @@ impl Dedup {
         let count = btf.type_count() as usize;
         let mut map = vec![UNPROCESSED; count];
         map[0] = 0;
-        for id in btf.all_ids() {
+        // Base types (a split BTF's) are all marked as their own
+        // representatives by phase 0, VAR and DATASEC among them.
+        for id in btf.own_ids() {
             if let Some(t) = btf.type_by_id(id) {
                 if matches!(t.kind(), Kind::Var | Kind::Datasec) {
                     map[id.0 as usize] = id.0;
@@ -416,6 +483,63 @@ mod tests {
             dedup(&mut btf, &DedupOptions::default()),
             Err(Error::TypeIdOutOfRange { .. })
         ));
+    }
+
+    /// A split BTF over `int`, with a copy of `int` and a pointer to it.
+    fn module_over(base: &BaseCandidates) -> Btf {
+        let mut module = Btf::new_split(base.btf().clone());
+        let int = module.add_str(b"int").unwrap();
+        let i = module
+            .add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020])
+            .unwrap();
+        module
+            .add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), i.0, &[])
+            .unwrap();
+        module
+    }
+
+    #[test]
+    fn candidates_for_one_give_every_dedup_the_same_output() {
+        let mut base = Btf::new();
+        let int = base.add_str(b"int").unwrap();
+        base.add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020])
+            .unwrap();
+        let base = Arc::new(base);
+        let shared = BaseCandidates::new(base.clone());
+        let once = BaseCandidates::new_for_one(base);
+        let opts = DedupOptions::default();
+        let want = dedup_owned(module_over(&shared), &opts, Some(&shared))
+            .unwrap()
+            .to_bytes();
+        // The first takes the table, the second hashes the base again.
+        for _ in 0..2 {
+            let got = dedup_owned(module_over(&once), &opts, Some(&once)).unwrap();
+            assert_eq!(got.own_ids().len(), 1, "int merged into the base");
+            assert!(got.to_bytes() == want);
+        }
+    }
+
+    #[test]
+    fn a_base_dedup_would_refuse_is_refused_through_its_candidates() {
+        let mut base = Btf::new();
+        base.add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), 70, &[])
+            .unwrap();
+        let base = Arc::new(base);
+        for candidates in [
+            BaseCandidates::new(base.clone()),
+            BaseCandidates::new_for_one(base.clone()),
+        ] {
+            let err = dedup_owned(
+                module_over(&candidates),
+                &DedupOptions::default(),
+                Some(&candidates),
+            )
+            .err();
+            assert!(
+                matches!(err, Some(Error::TypeIdOutOfRange { id: TypeId(1), .. })),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

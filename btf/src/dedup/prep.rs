@@ -18,9 +18,9 @@ pub(super) fn hash_base(d: &mut Dedup, btf: &Btf) {
 }
 
 /// [`hash_base`] with the table made beforehand by [`hash_types`].
-pub(super) fn take_base(d: &mut Dedup, table: &CandidateTable) {
+pub(super) fn take_base(d: &mut Dedup, table: CandidateTable) {
     mark_base(d);
-    d.table = table.clone();
+    d.table = table;
 }
 
 fn mark_base(d: &mut Dedup) {
