@@ -16,64 +16,21 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use kbtf_testsupport::corpus::Corpus;
 
-/// A Debian suite whose pahole runs in a chroot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Suite {
-    /// trixie: linux 6.12.117+deb13, pahole 1.30 (libbpf 1.5.0).
-    Trixie,
-    /// sid: linux 7.2.13+deb14, pahole 1.32 (libbpf 1.7.0), gen-btf.sh.
-    Sid,
-}
+pub use kbtf_testsupport::chroot::Suite;
 
-impl Suite {
-    pub fn name(self) -> &'static str {
-        match self {
-            Suite::Trixie => "trixie",
-            Suite::Sid => "sid",
-        }
-    }
-
-    /// The pahole version `kbtf pahole` emulates for this suite (`KBTF_PAHOLE_VERSION`).
-    pub fn pahole_version(self) -> &'static str {
-        match self {
-            Suite::Trixie => "1.30",
-            Suite::Sid => "1.32",
-        }
-    }
-
-    /// pahole's BTF options as this suite's kbuild passes them, `-J` included,
-    /// with `-j` as `-j{jobs}` (see ../shared/reference/modern-kernels.md).
-    pub fn pahole_flags(self, jobs: usize) -> Vec<String> {
-        let features = "--btf_features=encode_force,var,float,enum64,decl_tag,type_tag,\
-                        optimized_func,consistent_func,decl_tag_kfuncs";
-        let j = format!("-j{jobs}");
-        let mut flags = vec!["-J".to_string(), j.clone(), features.to_string()];
-        if self == Suite::Sid {
-            // Makefile.btf of 7.2 with CONFIG_PAHOLE_VERSION=132.
-            flags.push("--btf_features=attributes".into());
-            flags.push("--btf_features=layout".into());
-        }
-        flags.extend([
-            j,
-            "--btf_features=+reproducible_build".into(),
-            "--lang_exclude=rust".into(),
-        ]);
-        flags
-    }
-
-    fn chroot_var(self) -> &'static str {
-        match self {
-            Suite::Trixie => "KBTF_TRIXIE_CHROOT",
-            Suite::Sid => "KBTF_SID_CHROOT",
-        }
-    }
+/// pahole's arguments as `suite`'s kbuild passes them, `-J` included and
+/// `-j` as `-j{jobs}` (see ../shared/reference/modern-kernels.md).
+pub fn pahole_args(suite: Suite, jobs: usize) -> Vec<String> {
+    let head = ["-J".to_string(), format!("-j{jobs}")];
+    head.into_iter()
+        .chain(suite.pahole_flags().iter().map(|f| f.to_string()))
+        .collect()
 }
 
 /// A finished chroot of a suite (its `.complete` marker and pahole are there).
 fn chroot_dir(suite: Suite) -> Result<PathBuf, String> {
-    let dir = std::env::var_os(suite.chroot_var())
-        .map(PathBuf::from)
-        .or_else(|| cache_dir().map(|c| c.join(format!("chroot-{}", suite.name()))))
+    let dir = suite
+        .chroot_dir()
         .ok_or("no HOME or XDG_CACHE_HOME to find the chroot in")?;
     if !dir.join(".complete").exists() || !dir.join("usr/bin/pahole").exists() {
         return Err(format!(
@@ -88,13 +45,6 @@ fn chroot_dir(suite: Suite) -> Result<PathBuf, String> {
         return Err("chroot and bind mounts need root".into());
     }
     fs::canonicalize(&dir).map_err(|e| format!("{}: {e}", dir.display()))
-}
-
-fn cache_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-        .map(|c| c.join("kbtf"))
 }
 
 /// The trixie inputs: the 6.12.117+deb13 vmlinux and the chroot with pahole 1.30.
@@ -408,17 +358,18 @@ mod tests {
 
     #[test]
     fn flags_are_the_suites_kbuild_flags() {
-        // modern-kernels.md (trixie's Makefile.btf) and testdata/ref-sid.sh (7.2's).
+        // modern-kernels.md (trixie's Makefile.btf) and testdata/ref-sid.sh (7.2's),
+        // less the second -j, which repeats the first.
         let features = "--btf_features=encode_force,var,float,enum64,decl_tag,type_tag,\
                         optimized_func,consistent_func,decl_tag_kfuncs";
         assert_eq!(
-            Suite::Trixie.pahole_flags(2).join(" "),
-            format!("-J -j2 {features} -j2 --btf_features=+reproducible_build --lang_exclude=rust")
+            pahole_args(Suite::Trixie, 2).join(" "),
+            format!("-J -j2 {features} --btf_features=+reproducible_build --lang_exclude=rust")
         );
         assert_eq!(
-            Suite::Sid.pahole_flags(1).join(" "),
+            pahole_args(Suite::Sid, 1).join(" "),
             format!(
-                "-J -j1 {features} --btf_features=attributes --btf_features=layout -j1 \
+                "-J -j1 {features} --btf_features=attributes --btf_features=layout \
                  --btf_features=+reproducible_build --lang_exclude=rust"
             )
         );

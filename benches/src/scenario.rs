@@ -16,7 +16,7 @@ use std::process::Command;
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::elf::{copy_without_btf, section};
-use crate::modern::{Modern, Mounts, Sid, Suite, Trixie};
+use crate::modern::{pahole_args, Modern, Mounts, Sid, Suite, Trixie};
 use crate::process::{run, Sample};
 use crate::tools::Tools;
 
@@ -678,7 +678,7 @@ impl Scenario {
         let genbtf = format!(
             "{n} x chroot sid: PAHOLE=pahole PAHOLE_FLAGS='{}' RESOLVE_BTFIDS=resolve_btfids(7.2) \
              OBJCOPY=objcopy sh scripts/gen-btf.sh --btf_base vmlinux X.ko",
-            Suite::Sid.pahole_flags(1)[1..].join(" ")
+            pahole_args(Suite::Sid, 1)[1..].join(" ")
         );
         Some(match self.kind {
             Kind::ModernVmlinux { suite, jobs } => {
@@ -688,7 +688,7 @@ impl Scenario {
                 };
                 let args = format!(
                     "{} --btf_encode_detached=OUT {input}",
-                    suite.pahole_flags(jobs).join(" ")
+                    pahole_args(suite, jobs).join(" ")
                 );
                 (
                     format!("chroot {}: pahole {args}", suite.name()),
@@ -701,7 +701,7 @@ impl Scenario {
             Kind::SidModulePahole => {
                 let args = format!(
                     "{} --btf_base vmlinux --btf_encode_detached=X.ko.BTF.1 X.ko",
-                    Suite::Sid.pahole_flags(1).join(" ")
+                    pahole_args(Suite::Sid, 1).join(" ")
                 );
                 (
                     format!("{n} x chroot sid: pahole {args}"),
@@ -744,7 +744,7 @@ impl Scenario {
                     Side::Upstream => {
                         let m = ctx.mounts()?;
                         let mut cmd = m.command("pahole");
-                        cmd.args(suite.pahole_flags(jobs))
+                        cmd.args(pahole_args(suite, jobs))
                             .arg(m.inner_opt("--btf_encode_detached", &out)?)
                             .arg(m.inner(input)?);
                         cmd
@@ -752,7 +752,7 @@ impl Scenario {
                     Side::Kbtf => {
                         let mut cmd = kbtf(ctx.tools, "pahole");
                         cmd.env("KBTF_PAHOLE_VERSION", version)
-                            .args(suite.pahole_flags(jobs))
+                            .args(pahole_args(suite, jobs))
                             .arg(opt_eq("--btf_encode_detached", &out))
                             .arg(input);
                         cmd
@@ -768,7 +768,7 @@ impl Scenario {
                         Side::Upstream => {
                             let m = ctx.mounts()?;
                             let mut cmd = m.command("pahole");
-                            cmd.args(Suite::Sid.pahole_flags(1))
+                            cmd.args(pahole_args(Suite::Sid, 1))
                                 .arg("--btf_base")
                                 .arg(m.inner(&sid.vmlinux)?)
                                 .arg(m.inner_opt("--btf_encode_detached", &out)?)
@@ -778,7 +778,7 @@ impl Scenario {
                         Side::Kbtf => {
                             let mut cmd = kbtf(ctx.tools, "pahole");
                             cmd.env("KBTF_PAHOLE_VERSION", "1.32")
-                                .args(Suite::Sid.pahole_flags(1))
+                                .args(pahole_args(Suite::Sid, 1))
                                 .arg("--btf_base")
                                 .arg(&sid.vmlinux)
                                 .arg(opt_eq("--btf_encode_detached", &out))
@@ -792,7 +792,7 @@ impl Scenario {
             (Kind::GenBtf(how), _) => {
                 let sid = ctx.sid()?;
                 let kos = self.copy_inputs(ctx, dir)?;
-                let flags = Suite::Sid.pahole_flags(1)[1..].join(" ");
+                let flags = pahole_args(Suite::Sid, 1)[1..].join(" ");
                 match (side, how) {
                     (Side::Upstream, _) | (Side::Kbtf, Kbtf7x::PaholeInGenBtf) => {
                         let m = ctx.mounts()?;

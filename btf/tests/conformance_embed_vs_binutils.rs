@@ -2,6 +2,7 @@
 //! the same with objcopy, readelf stays silent, modinfo still reads the
 //! modules, and nothing else in the file changes.
 
+use kbtf_testsupport::cmd::run;
 use kbtf_testsupport::corpus;
 use kbtf_testsupport::elf::section;
 
@@ -17,18 +18,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (binutils/kmod installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// `objcopy --dump-section` of `name` from the file at `path`.

@@ -16,6 +16,8 @@
 //!
 //! Needs: binutils, python3.
 
+use kbtf_testsupport::chroot::Suite;
+use kbtf_testsupport::cmd::{kbtf_as, run};
 use kbtf_testsupport::corpus;
 use kbtf_testsupport::elf::section;
 
@@ -26,29 +28,9 @@ use rayon::prelude::*;
 
 const KBTF: &str = env!("CARGO_BIN_EXE_kbtf");
 
-/// What Debian trixie's kbuild (Makefile.btf, pahole 1.30) passes.
-const PAHOLE_FLAGS: &str = "-j --btf_features=encode_force,var,float,enum64,decl_tag,type_tag,optimized_func,consistent_func,decl_tag_kfuncs -j --btf_features=+reproducible_build --lang_exclude=rust";
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (binutils installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn kbtf_130() -> Command {
-    let mut cmd = Command::new(KBTF);
-    cmd.env("KBTF_PAHOLE_VERSION", "1.30")
-        .env("PAHOLE_FLAGS", PAHOLE_FLAGS)
-        .env_remove("MODULE_PAHOLE_FLAGS")
-        .env_remove("RESOLVE_BTFIDS_FLAGS");
-    cmd
+/// kbtf as trixie's kbuild runs its BTF step.
+fn kbtf() -> Command {
+    kbtf_as(KBTF, Suite::Trixie)
 }
 
 /// How a test input is made from a shipped file.
@@ -113,7 +95,7 @@ fn modules(input: Input, what: &str) {
             copy
         })
         .collect();
-    run(kbtf_130()
+    run(kbtf()
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(corpus.vmlinux())
         .args(&copies));
@@ -175,7 +157,7 @@ fn vmlinux(input: Input, what: &str) {
         Input::AsLinked => make_input(&corpus.vmlinux(), &vmlinux, input, None),
     }
     let shipped = std::fs::read(corpus.vmlinux()).unwrap();
-    run(kbtf_130().arg("gen").arg(&vmlinux));
+    run(kbtf().arg("gen").arg(&vmlinux));
     let btf_o = std::fs::read(dir.path().join("vmlinux.btf.o")).unwrap();
     assert!(
         section(&btf_o, ".BTF") == section(&shipped, ".BTF"),

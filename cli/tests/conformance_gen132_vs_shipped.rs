@@ -14,35 +14,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kbtf_testsupport::chroot::{Chroot, Suite};
+use kbtf_testsupport::cmd::{kbtf_as, run};
 use kbtf_testsupport::corpus::Corpus;
 use kbtf_testsupport::elf::{file_section, section};
 use rayon::prelude::*;
 
 const KBTF: &str = env!("CARGO_BIN_EXE_kbtf");
 
-/// What Linux 7.2's Makefile.btf passes pahole 1.32 (as testdata/ref-sid.sh).
-const PAHOLE_FLAGS: &str = "-j --btf_features=encode_force,var,float,enum64,decl_tag,type_tag,optimized_func,consistent_func,decl_tag_kfuncs --btf_features=attributes --btf_features=layout -j --btf_features=+reproducible_build --lang_exclude=rust";
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (binutils installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn kbtf_132() -> Command {
-    let mut cmd = Command::new(KBTF);
-    cmd.env("KBTF_PAHOLE_VERSION", "1.32")
-        .env("PAHOLE_FLAGS", PAHOLE_FLAGS)
-        .env_remove("MODULE_PAHOLE_FLAGS")
-        .env_remove("RESOLVE_BTFIDS_FLAGS");
-    cmd
+/// kbtf as sid's kbuild runs its BTF step.
+fn kbtf() -> Command {
+    kbtf_as(KBTF, Suite::Sid)
 }
 
 fn find() -> Option<(Corpus, PathBuf)> {
@@ -83,7 +64,7 @@ fn sid_modules_get_their_shipped_btf_and_ids() {
         })
         .collect();
     let gen = || {
-        run(kbtf_132()
+        run(kbtf()
             .args(["gen", "--no-progress", "--btf_base"])
             .arg(corpus.vmlinux())
             .args(&copies));
@@ -148,7 +129,7 @@ fn sid_vmlinux_gets_its_shipped_btf_and_ids() {
     // gen leaves the vmlinux alone and writes beside it: a link to the input as linked.
     let elf = dir.path().join("vmlinux");
     std::os::unix::fs::symlink(refs.join("vmlinux.fresh"), &elf).unwrap();
-    run(kbtf_132().arg("gen").arg(&elf));
+    run(kbtf().arg("gen").arg(&elf));
     let vmlinux = corpus.vmlinux();
     let btf_o = dir.path().join("vmlinux.btf.o");
     assert!(
@@ -178,7 +159,7 @@ fn sid_processed_files_get_their_shipped_sections_again() {
     let dir = tempfile::tempdir().unwrap();
     let elf = dir.path().join("vmlinux");
     std::os::unix::fs::symlink(corpus.vmlinux(), &elf).unwrap();
-    run(kbtf_132().arg("gen").arg(&elf));
+    run(kbtf().arg("gen").arg(&elf));
     let vmlinux = corpus.vmlinux();
     assert!(
         file_section(&dir.path().join("vmlinux.btf.o"), ".BTF") == file_section(&vmlinux, ".BTF"),
@@ -196,7 +177,7 @@ fn sid_processed_files_get_their_shipped_sections_again() {
             copies.push((ko, copy));
         }
     }
-    run(kbtf_132()
+    run(kbtf()
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(&vmlinux)
         .args(copies.iter().map(|c| &c.1)));
@@ -246,7 +227,7 @@ fn rerun_on_shipped_files_kbtf_keeps_them_upstream_changes_them() {
             copy
         })
         .collect();
-    run(kbtf_132()
+    run(kbtf()
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(corpus.vmlinux())
         .args(&copies));
@@ -285,7 +266,8 @@ fn rerun_on_shipped_files_kbtf_keeps_them_upstream_changes_them() {
     );
     let base = chroot.path("vmlinux");
     std::fs::copy(corpus.vmlinux(), &base).unwrap();
-    let flags: Vec<&str> = PAHOLE_FLAGS.split_whitespace().collect();
+    let flags = Suite::Sid.pahole_flags_var();
+    let flags: Vec<&str> = flags.split_whitespace().collect();
     let rerun = |file: &Path, base_arg: &[String]| -> Vec<u8> {
         let inside = chroot.inside(file).display().to_string();
         let btf1 = format!("{inside}.BTF.1");

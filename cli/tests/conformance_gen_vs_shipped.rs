@@ -13,6 +13,7 @@
 //!
 //! Needs: binutils, kmod, make.
 
+use kbtf_testsupport::cmd::run;
 use kbtf_testsupport::corpus;
 use kbtf_testsupport::elf::section;
 
@@ -25,19 +26,6 @@ use object::{Object, ObjectSection};
 use rayon::prelude::*;
 
 const KBTF: &str = env!("CARGO_BIN_EXE_kbtf");
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (binutils/kmod installed?)"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn digest(path: &Path) -> u64 {
     let mut h = DefaultHasher::new();

@@ -15,10 +15,10 @@
 //! chroot or root (a failure under CI).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use kbtf_testsupport::chroot::{Chroot, Kbuild, Suite};
-use kbtf_testsupport::elf::file_section;
+use kbtf_testsupport::cmd::{kbtf_as, run};
+use kbtf_testsupport::elf::{assert_same_sections, file_section};
 
 const SECTIONS: [&str; 3] = [".BTF", ".BTF.base", ".BTF_ids"];
 const KMOD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/kmod");
@@ -34,34 +34,22 @@ fn build(k: &Kbuild, name: &str, vars: &[String]) -> PathBuf {
 }
 
 fn same_sections(ko: &Path, reference: &Path, what: &str) {
-    for name in SECTIONS {
-        let got = file_section(ko, name);
-        assert!(got.is_some(), "{what}: no {name}");
-        assert!(
-            got == file_section(reference, name),
-            "{what}: {name} differs from trixie's pahole 1.30 + resolve_btfids"
-        );
-    }
+    assert_same_sections(
+        ko,
+        reference,
+        &SECTIONS,
+        what,
+        "trixie's pahole 1.30 + resolve_btfids",
+    );
 }
 
 /// `kbtf gen` with what trixie's Makefile.btf exports for an out-of-tree module.
 fn gen(base: &Path, ko: &Path) {
-    let flags = format!("-j {}", Suite::Trixie.pahole_flags().join(" "));
-    let out = Command::new(env!("CARGO_BIN_EXE_kbtf"))
-        .env("KBTF_PAHOLE_VERSION", "1.30")
-        .env("PAHOLE_FLAGS", flags)
+    run(kbtf_as(env!("CARGO_BIN_EXE_kbtf"), Suite::Trixie)
         .env("MODULE_PAHOLE_FLAGS", "--btf_features=distilled_base")
-        .env_remove("RESOLVE_BTFIDS_FLAGS")
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(base)
-        .arg(ko)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kbtf gen: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .arg(ko));
 }
 
 #[test]

@@ -22,25 +22,14 @@
 //! Skips, saying so, without the chroot or root (a failure under CI).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use kbtf_btf::{Btf, Info, Kind, StrOff};
 use kbtf_testsupport::chroot::{Chroot, Kbuild, Suite};
-use kbtf_testsupport::elf::file_section;
+use kbtf_testsupport::cmd::{kbtf_as, run};
+use kbtf_testsupport::elf::{assert_same_sections, file_section};
 
 const SECTIONS: [&str; 3] = [".BTF", ".BTF.base", ".BTF_ids"];
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 const KMOD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/kmod7");
 
@@ -57,27 +46,23 @@ fn build(k: &Kbuild, name: &str, vars: &[String]) -> PathBuf {
 }
 
 fn same_sections(ko: &Path, reference: &Path, what: &str) {
-    for name in SECTIONS {
-        let got = file_section(ko, name);
-        assert!(got.is_some(), "{what}: no {name}");
-        assert!(
-            got == file_section(reference, name),
-            "{what}: {name} differs from sid's pahole 1.32 + resolve_btfids 7.2"
-        );
-    }
+    assert_same_sections(
+        ko,
+        reference,
+        &SECTIONS,
+        what,
+        "sid's pahole 1.32 + resolve_btfids 7.2",
+    );
 }
 
 /// `kbtf gen` as kbuild runs it for an out-of-tree module: Linux 7.2's
 /// PAHOLE_FLAGS and RESOLVE_BTFIDS_FLAGS (`--distill_base`) when `distill`.
 fn gen(base: &Path, ko: &Path, distill: bool) {
-    let flags = format!("-j {}", Suite::Sid.pahole_flags().join(" "));
-    run(Command::new(env!("CARGO_BIN_EXE_kbtf"))
-        .env("KBTF_PAHOLE_VERSION", "1.32")
-        .env("PAHOLE_FLAGS", flags)
-        .env(
-            "RESOLVE_BTFIDS_FLAGS",
-            if distill { "--distill_base" } else { "" },
-        )
+    let mut cmd = kbtf_as(env!("CARGO_BIN_EXE_kbtf"), Suite::Sid);
+    if distill {
+        cmd.env("RESOLVE_BTFIDS_FLAGS", "--distill_base");
+    }
+    run(cmd
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(base)
         .arg(ko));

@@ -16,12 +16,13 @@
 
 use std::collections::HashMap;
 
-use kbtf_testsupport::elf::file_section;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kbtf_btf::{Btf, Info, Kind, StrOff};
 use kbtf_btfids::kfunc::KF_FLAGS;
+use kbtf_testsupport::cmd::run;
+use kbtf_testsupport::elf::file_section;
 use object::{Object, ObjectSection, ObjectSymbol};
 
 const KDIR: &str = "/usr/src/linux-headers-6.12.117+deb12-cloud-amd64";
@@ -127,17 +128,6 @@ fn check(ko: &Path, base: &Path, symbols: bool) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn run(cmd: &mut Command) -> std::process::Output {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn build(dir: &Path, resolve_btfids: Option<&Path>) -> PathBuf {

@@ -52,6 +52,23 @@ impl Suite {
             ],
         }
     }
+
+    /// Where `testdata/chroot-debian.sh` builds its chroot:
+    /// `$KBTF_TRIXIE_CHROOT` / `$KBTF_SID_CHROOT`, else `kbtf/chroot-NAME`
+    /// in the user's cache directory.
+    pub fn chroot_dir(self) -> Option<PathBuf> {
+        let var = match self {
+            Suite::Trixie => "KBTF_TRIXIE_CHROOT",
+            Suite::Sid => "KBTF_SID_CHROOT",
+        };
+        crate::corpus::cache_dir(var, &format!("chroot-{}", self.name()))
+    }
+
+    /// `PAHOLE_FLAGS` as that suite's kbuild sets it: [`Suite::pahole_flags`]
+    /// after `-j`.
+    pub fn pahole_flags_var(self) -> String {
+        format!("-j {}", self.pahole_flags().join(" "))
+    }
 }
 
 /// A usable chroot and a scratch directory inside it (removed on drop).
@@ -68,11 +85,7 @@ impl Chroot {
     /// setup builds it, a failure) when it is not built or cannot be
     /// entered (chroot needs root).
     pub fn find(suite: Suite) -> Option<Chroot> {
-        let var = match suite {
-            Suite::Trixie => "KBTF_TRIXIE_CHROOT",
-            Suite::Sid => "KBTF_SID_CHROOT",
-        };
-        let root = crate::corpus::cache_dir(var, &format!("chroot-{}", suite.name()))?;
+        let root = suite.chroot_dir()?;
         if !root.join(".complete").exists() {
             crate::skip_unless_ci(format!(
                 "no {} chroot at {} (run testdata/chroot-{}.sh as root)",

@@ -25,3 +25,23 @@ pub fn file_section(path: &Path, name: &str) -> Option<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     section(&bytes, name)
 }
+
+/// Asserts that the file `got` has each section of `names`, equal to the
+/// same section of `reference` (made by `oracle`); `what` names the step
+/// that made `got`.
+pub fn assert_same_sections(
+    got: &Path,
+    reference: &Path,
+    names: &[&str],
+    what: &str,
+    oracle: &str,
+) {
+    for name in names {
+        let ours = file_section(got, name);
+        assert!(ours.is_some(), "{what}: no {name}");
+        assert!(
+            ours == file_section(reference, name),
+            "{what}: {name} differs from {oracle}'s"
+        );
+    }
+}

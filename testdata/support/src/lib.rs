@@ -1,8 +1,8 @@
 //! What kbtf's tests and benches share: where the real-kernel corpus is
 //! ([`corpus`]), the upstream tools and C programs used as oracles
 //! ([`oracle`], [`bpftool`]), the newer suites' tools in their chroots
-//! ([`chroot`]), reading sections of ELF files ([`elf`]), and
-//! how a test that cannot run says so ([`skip`]).
+//! ([`chroot`]), running them and kbtf ([`cmd`]), reading sections of ELF
+//! files ([`elf`]), and how a test that cannot run says so ([`skip`]).
 //!
 //! A test that finds its corpus or oracle missing returns early; `cargo
 //! test` then counts it as passed. [`skip`] records why in the file named
@@ -12,6 +12,7 @@
 
 pub mod bpftool;
 pub mod chroot;
+pub mod cmd;
 pub mod corpus;
 pub mod elf;
 pub mod oracle;
