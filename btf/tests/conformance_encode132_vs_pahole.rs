@@ -11,7 +11,7 @@
 
 use kbtf_testsupport::corpus;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use kbtf_btf::encode::{encode_deduped, EncodeOptions, PaholeVersion};
@@ -77,22 +77,6 @@ fn sid_vmlinux_encodes_like_pahole_132_for_any_thread_count() {
     }
 }
 
-/// The module's reference and the input it was made from.
-fn module_ref(refs: &Path, corpus: &corpus::Corpus, module: &Path) -> (PathBuf, PathBuf) {
-    let rel = module
-        .strip_prefix(corpus.dir.join("modules"))
-        .expect("module under modules/");
-    let fresh = refs.join("modules").join(rel);
-    let mut btf1 = fresh.clone().into_os_string();
-    btf1.push(".BTF.1");
-    let input = if fresh.exists() {
-        fresh
-    } else {
-        module.to_path_buf()
-    };
-    (PathBuf::from(btf1), input)
-}
-
 #[test]
 fn sid_modules_count() {
     let Some((corpus, refs)) = find() else {
@@ -104,7 +88,8 @@ fn sid_modules_count() {
     let with_ref: Vec<(PathBuf, PathBuf, PathBuf)> = modules
         .iter()
         .filter_map(|m| {
-            let (btf1, input) = module_ref(&refs, &corpus, m);
+            let r = corpus.sid_module_reference(&refs, m);
+            let (btf1, input) = (r.btf1, r.input);
             btf1.exists().then(|| (m.clone(), btf1, input))
         })
         .collect();

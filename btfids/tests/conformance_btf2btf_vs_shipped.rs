@@ -5,7 +5,7 @@
 //! byte, for the vmlinux and every module (split over the shipped vmlinux
 //! `.BTF`). Skips, saying so, without the sid corpus or the references.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use kbtf_btf::Btf;
@@ -74,22 +74,6 @@ fn sid_vmlinux_gives_the_shipped_btf_and_btf_ids() {
     println!("btf2btf: vmlinux gives the shipped .BTF and .BTF_ids");
 }
 
-/// The module's `.BTF.1` reference and the input as linked.
-fn module_ref(refs: &Path, corpus: &Corpus, module: &Path) -> (PathBuf, PathBuf) {
-    let rel = module
-        .strip_prefix(corpus.dir.join("modules"))
-        .expect("module under modules/");
-    let fresh = refs.join("modules").join(rel);
-    let mut btf1 = fresh.clone().into_os_string();
-    btf1.push(".BTF.1");
-    let input = if fresh.exists() {
-        fresh
-    } else {
-        module.to_path_buf()
-    };
-    (PathBuf::from(btf1), input)
-}
-
 #[test]
 fn sid_modules_give_the_shipped_btf_and_btf_ids() {
     let Some((corpus, refs)) = find() else {
@@ -101,7 +85,8 @@ fn sid_modules_give_the_shipped_btf_and_btf_ids() {
     let results: Vec<(bool, bool, bool, Option<String>)> = modules
         .par_iter()
         .map(|module| {
-            let (btf1, input) = module_ref(&refs, &corpus, module);
+            let r = corpus.sid_module_reference(&refs, module);
+            let (btf1, input) = (r.btf1, r.input);
             let btf =
                 Btf::from_file_split(&btf1, Some(base.clone())).unwrap_or_else(|e| panic!("{e}"));
             let bytes = std::fs::read(&input).unwrap();
@@ -158,7 +143,7 @@ fn sid_processed_files_give_the_shipped_bytes_again() {
         let Some(elf) = ids_elf(&bytes) else {
             continue;
         };
-        let (btf1, _) = module_ref(&refs, &corpus, &module);
+        let btf1 = corpus.sid_module_reference(&refs, &module).btf1;
         let own = Btf::parse_split(&section(&bytes, ".BTF").unwrap(), Some(base.clone())).unwrap();
         let btf = Btf::from_file_split(&btf1, Some(base.clone())).unwrap();
         let out = btf2btf(btf, Some(&elf), &[&own]).unwrap_or_else(|e| panic!("{e}"));

@@ -32,17 +32,6 @@ fn find() -> Option<(Corpus, PathBuf)> {
     Some((corpus, refs))
 }
 
-/// The module as linked: the reference's copy for those whose `.BTF_ids` the build processed.
-fn input_of(refs: &Path, corpus: &Corpus, module: &Path) -> PathBuf {
-    let rel = module.strip_prefix(corpus.dir.join("modules")).unwrap();
-    let fresh = refs.join("modules").join(rel);
-    if fresh.exists() {
-        fresh
-    } else {
-        module.to_path_buf()
-    }
-}
-
 #[test]
 fn sid_modules_get_their_shipped_btf_and_ids() {
     let Some((corpus, refs)) = find() else {
@@ -58,7 +47,7 @@ fn sid_modules_get_their_shipped_btf_and_ids() {
             let copy = dir.path().join(format!("{i:04}-{name}"));
             run(Command::new("objcopy")
                 .args(["--remove-section", ".BTF"])
-                .arg(input_of(&refs, &corpus, ko))
+                .arg(corpus.sid_module_reference(&refs, ko).input)
                 .arg(&copy));
             copy
         })
@@ -171,7 +160,7 @@ fn sid_processed_files_get_their_shipped_sections_again() {
     );
     let mut copies = Vec::new();
     for ko in corpus.modules() {
-        if input_of(&refs, &corpus, &ko) != ko {
+        if corpus.sid_module_reference(&refs, &ko).input != ko {
             let copy = dir.path().join(ko.file_name().unwrap());
             std::fs::copy(&ko, &copy).unwrap();
             copies.push((ko, copy));

@@ -70,6 +70,26 @@ impl Corpus {
         None
     }
 
+    /// What `testdata/ref-sid.sh` (in `refs`, see
+    /// [`Corpus::sid_references`]) holds for `module`, a module of this
+    /// (sid) corpus.
+    pub fn sid_module_reference(&self, refs: &Path, module: &Path) -> SidModuleReference {
+        let rel = module
+            .strip_prefix(self.dir.join("modules"))
+            .expect("a module under modules/");
+        let fresh = refs.join("modules").join(rel);
+        let mut btf1 = fresh.clone().into_os_string();
+        btf1.push(".BTF.1");
+        SidModuleReference {
+            btf1: PathBuf::from(btf1),
+            input: if fresh.exists() {
+                fresh
+            } else {
+                module.to_path_buf()
+            },
+        }
+    }
+
     fn find_in(var: &str, cache_name: &str, fetch: &str) -> Option<Corpus> {
         let dir = cache_dir(var, cache_name)?;
         if dir.join(".complete").exists() {
@@ -98,6 +118,16 @@ impl Corpus {
             .find(|p| p.file_name().is_some_and(|n| n == name))
             .unwrap_or_else(|| panic!("{name} is not in the corpus"))
     }
+}
+
+/// A sid module's references (`testdata/ref-sid.sh`).
+pub struct SidModuleReference {
+    /// pahole 1.32's `.BTF.1` of the module (empty when pahole wrote none).
+    pub btf1: PathBuf,
+    /// The module as linked, what pahole read: the shipped file, or for
+    /// the few whose `.BTF_ids` the build processed, the script's copy with
+    /// that section as the linker left it.
+    pub input: PathBuf,
 }
 
 /// `$var`, else `kbtf/NAME` in `$XDG_CACHE_HOME` or `~/.cache`.
