@@ -7,7 +7,7 @@
 //!   repair: everything but writing the file.
 //! - `kbtf_process`: the `kbtf resolve_btfids` process, in place, including
 //!   the atomic rewrite of the whole file (module only: for a 340 MB vmlinux
-//!   that rewrite and its fsync dominate; upstream writes into the file).
+//!   that rewrite dominates; upstream writes into the file).
 //! - `kbtf_process_rerun`: the process on its own output, which it finds
 //!   resolved already and leaves alone (upstream rewrites, and swaps flags).
 
