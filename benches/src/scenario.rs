@@ -98,7 +98,7 @@ pub struct Scenario {
     pub target: Option<Target>,
 }
 
-/// Every scenario, in the order they run.
+/// Every scenario, in the order they run; the targets are issue 15's.
 pub const ALL: [Scenario; 14] = [
     Scenario {
         name: "vmlinux-encode-j1",
@@ -109,7 +109,7 @@ pub const ALL: [Scenario; 14] = [
         name: "vmlinux-encode-j2",
         kind: Kind::VmlinuxEncode { jobs: 2 },
         target: Some(Target {
-            wall: 0.25,
+            wall: 0.5,
             rss: Some(0.5),
         }),
     },
@@ -133,7 +133,8 @@ pub const ALL: [Scenario; 14] = [
         name: "resolve-vmlinux",
         kind: Kind::ResolveVmlinux,
         target: Some(Target {
-            wall: 0.25,
+            // No slower than upstream, which patches in place (not atomically).
+            wall: 1.0,
             rss: None,
         }),
     },
