@@ -1,8 +1,12 @@
-//! Running one child process and measuring it: wall time and peak RSS from `wait4`.
+//! Running child processes and measuring them: one at a time, with wall time
+//! and peak RSS from `wait4` ([`run`]); or several at once as `make -jN`
+//! runs them, with the peak of the memory they use together ([`run_concurrently`]).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -13,7 +17,8 @@ pub struct Sample {
     /// Wall time; for a loop, the sum over its processes.
     pub wall: Duration,
     /// Peak resident set size in KiB (`ru_maxrss`, which covers the reaped
-    /// descendants too, e.g. the objcopy pahole starts); for a loop, the max.
+    /// descendants too, e.g. the objcopy pahole starts); for a loop, the max;
+    /// for processes run at once, the peak of their summed PSS.
     pub max_rss_kib: u64,
     /// How many processes ran.
     pub processes: u32,
@@ -71,6 +76,114 @@ pub fn run(cmd: &mut Command, log: &Path) -> Result<Sample> {
     })
 }
 
+/// Runs `cmds`, at most `jobs` at a time (as `make -jN` would), all with
+/// their output appended to `log`, and fails like [`run`] when one fails.
+/// The wall time is the whole run's. The peak is of the memory all the
+/// running processes and their children use together: the sum of their
+/// proportional set sizes (PSS, so that pages they share, such as a mapped
+/// vmlinux, count once), sampled every 5 ms from /proc.
+pub fn run_concurrently(cmds: Vec<Command>, jobs: usize, log: &Path) -> Result<Sample> {
+    let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let done = AtomicBool::new(false);
+    let peak = AtomicU64::new(0);
+    let processes = cmds.len() as u32;
+    let start = Instant::now();
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(descendants_pss_kib(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let result = spawn_and_reap(cmds, jobs.max(1), &out, log);
+        done.store(true, Ordering::Relaxed);
+        result
+    });
+    result?;
+    Ok(Sample {
+        wall: start.elapsed(),
+        max_rss_kib: peak.load(Ordering::Relaxed),
+        processes,
+        floor_kib: 0,
+    })
+}
+
+/// Keeps up to `jobs` of `cmds` running until all have exited; the first
+/// failure is the error, once every started process has been reaped.
+fn spawn_and_reap(cmds: Vec<Command>, jobs: usize, out: &File, log: &Path) -> Result<()> {
+    let mut pending = cmds.into_iter();
+    let mut running: HashMap<libc::pid_t, String> = HashMap::new();
+    let mut failure = None;
+    loop {
+        while failure.is_none() && running.len() < jobs {
+            let Some(mut cmd) = pending.next() else { break };
+            cmd.stdin(Stdio::null())
+                .stdout(out.try_clone()?)
+                .stderr(out.try_clone()?);
+            let child = cmd
+                .spawn()
+                .with_context(|| format!("starting {:?}", cmd.get_program()))?;
+            running.insert(libc::pid_t::try_from(child.id())?, format!("{cmd:?}"));
+        }
+        if running.is_empty() {
+            break;
+        }
+        let Some((pid, status)) = reap_one_of(running.keys().copied())? else {
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        };
+        let what = running.remove(&pid).unwrap_or_default();
+        if failure.is_none() && (!libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0) {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(8).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            failure = Some(anyhow::anyhow!("{what} failed:\n{}", tail.join("\n")));
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// The summed PSS in KiB of every process below this one (0 for those gone
+/// or unreadable meanwhile).
+fn descendants_pss_kib() -> u64 {
+    let me = std::process::id() as i64;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let parents: HashMap<i64, i64> = entries
+        .filter_map(|e| {
+            let pid: i64 = e.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // The command name may hold spaces; the fields after it do not.
+            let rest = &stat[stat.rfind(')')? + 1..];
+            let ppid = rest.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let below_me = |mut pid: i64| {
+        // A bounded walk: a pid table read over time may hold a cycle.
+        for _ in 0..64 {
+            match parents.get(&pid) {
+                Some(&p) if p == me => return true,
+                Some(&p) if p > 1 => pid = p,
+                _ => return false,
+            }
+        }
+        false
+    };
+    parents
+        .keys()
+        .filter(|&&pid| below_me(pid))
+        .filter_map(|pid| {
+            let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix("Pss:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .sum()
+}
+
 /// The harness's current RSS in KiB (`VmRSS` of /proc/self/status), 0 if unknown.
 fn own_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -98,6 +211,29 @@ fn wait4(pid: u32) -> Result<(libc::c_int, libc::rusage)> {
             return Err(e).context("wait4");
         }
     }
+}
+
+/// Reaps the first of `pids` that has exited, without waiting: its pid and
+/// status, or `None` while all run. (Only these pids: the harness's tests
+/// run side by side in one process, each with its own children.)
+fn reap_one_of(
+    pids: impl Iterator<Item = libc::pid_t>,
+) -> Result<Option<(libc::pid_t, libc::c_int)>> {
+    for pid in pids {
+        let mut status: libc::c_int = 0;
+        // SAFETY: the pointer is to a live, writable local.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return Ok(Some((pid, status)));
+        }
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e).context("waitpid");
+            }
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -130,5 +266,22 @@ mod tests {
             msg.contains("no such file") && msg.contains("exit status 3"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn concurrent_processes_count_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        // Two processes each holding 64 MiB for a while, both at once.
+        let hold = || {
+            let mut py = Command::new("python3");
+            py.args(["-c", "import time; b = b'x' * (64 << 20); time.sleep(0.3)"]);
+            py
+        };
+        let both = run_concurrently(vec![hold(), hold()], 2, &log).unwrap();
+        assert_eq!(both.processes, 2);
+        assert!(both.max_rss_kib >= 100 * 1024, "{both:?}");
+        let failing = run_concurrently(vec![hold(), Command::new("false")], 2, &log);
+        assert!(failing.is_err());
     }
 }
