@@ -6,31 +6,33 @@
 
 use std::sync::Arc;
 
-use kbtf_btf::Btf;
+use kbtf_btf::{sysfs, Btf};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let module = match args.next() {
-        Some(path) => path,
-        None => first_sysfs_module().ok_or("no module BTF in /sys/kernel/btf; give MODULE")?,
+    let sysfs_vmlinux = format!("{}/vmlinux", sysfs::DIR);
+    let (name, base, btf) = match (args.next(), args.next()) {
+        (Some(module), base) => {
+            let base = base.unwrap_or(sysfs_vmlinux);
+            let vmlinux = Arc::new(Btf::from_file(&base)?);
+            let btf = Btf::from_file_split(&module, Some(vmlinux))?;
+            (module, base, btf)
+        }
+        (None, _) => {
+            let names = sysfs::modules()?;
+            let first = names
+                .first()
+                .ok_or("no module BTF in /sys/kernel/btf; give MODULE")?;
+            let btf = sysfs::module(first, &sysfs::vmlinux()?)?;
+            (first.clone(), sysfs_vmlinux, btf)
+        }
     };
-    let base = args.next().unwrap_or("/sys/kernel/btf/vmlinux".into());
-    let vmlinux = Arc::new(Btf::from_file(&base)?);
-    let btf = Btf::from_file_split(&module, Some(vmlinux))?;
-    let own = btf.own_ids();
-    println!("{module}: {} types of its own over {base}", own.len());
+    println!(
+        "{name}: {} types of its own over {base}",
+        btf.own_ids().len()
+    );
     for t in btf.own_types().take(5) {
         println!("{}", t.display(&btf));
     }
     Ok(())
-}
-
-fn first_sysfs_module() -> Option<String> {
-    let mut names: Vec<_> = std::fs::read_dir("/sys/kernel/btf")
-        .ok()?
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name != "vmlinux")
-        .collect();
-    names.sort();
-    Some(format!("/sys/kernel/btf/{}", names.first()?))
 }

@@ -5,12 +5,11 @@
 //! `examples/`, run without arguments on the running kernel):
 //!
 //! ```no_run
-//! use std::sync::Arc;
 //! use kbtf_btf::dedup::{dedup, DedupOptions};
 //! use kbtf_btf::{dump, int_encoding, Btf, Kind};
 //!
-//! let vmlinux = Arc::new(Btf::from_file("/sys/kernel/btf/vmlinux")?);
-//! let module = Btf::from_file_split("/sys/kernel/btf/nf_conntrack", Some(vmlinux.clone()))?;
+//! let vmlinux = kbtf_btf::sysfs::vmlinux()?; // /sys/kernel/btf/vmlinux
+//! let module = kbtf_btf::sysfs::module("nf_conntrack", &vmlinux)?;
 //! let task = vmlinux.find_by_name_kind(b"task_struct", Kind::Struct).ok_or("no task_struct")?;
 //! let pid = vmlinux.find_member(task, "pid")?.ok_or("no pid")?;
 //! println!("{}: pid at byte {}", vmlinux.get(task)?.display(&vmlinux), pid.bit_offset / 8);
@@ -70,6 +69,7 @@ mod record;
 pub mod relocate;
 pub mod signals;
 mod strings;
+pub mod sysfs;
 mod view;
 mod write;
 
