@@ -19,7 +19,8 @@
 //!   (resolve_btfids 7.2 means to, but its exit code is overwritten by the
 //!   last write's, so it exits 0 with warnings: kbtf keeps the option's meaning.)
 //! - `--patch_btfids F ELF`: copy F into `.BTF_ids`, atomically, and apply
-//!   `F.moves` if kbtf left one for that blob.
+//!   `F.moves` if kbtf left one for that blob (removed then for a module,
+//!   whose blob gen-btf.sh removes next).
 //!
 //! What each mode reads and gives is [`kbtf_btfids::workflow`]'s; here the
 //! options are parsed, the files read, the outputs written (atomically) and
@@ -217,9 +218,18 @@ pub fn run(o: &Options) -> Result<(), Error> {
             .map_err(|e| IdsError::from(e).in_file(blob_path))?;
         let data = FileBytes::open(&o.elf).map_err(|e| IdsError::from(e).in_file(&o.elf))?;
         // Symbol moves kbtf's --btf run left beside the blob.
-        let moves = std::fs::read_to_string(workflow::moves_path(blob_path)).ok();
+        let moves_path = workflow::moves_path(blob_path);
+        let moves = std::fs::read_to_string(&moves_path).ok();
         let out = workflow::patch_btfids(&o.elf, &data, blob_path, &blob, moves.as_deref())?;
         write_file_atomic(&in_place_target(&o.elf)?, &out)?;
+        // gen-btf.sh removes a module's blob after this step, and its moves
+        // go with it; a vmlinux's both stay for link-vmlinux.sh's patch of
+        // the final image.
+        let linked = || kbtf_btfids::IdsElf::parse(&data).is_ok_and(|ids| ids.is_linked);
+        if moves.is_some() && !linked() {
+            std::fs::remove_file(&moves_path)
+                .map_err(|e| IdsError::from(e).in_file(&moves_path))?;
+        }
         return Ok(());
     }
     if o.distill_base && o.btf.is_none() {

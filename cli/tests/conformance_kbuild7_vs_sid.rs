@@ -119,6 +119,10 @@ fn kbtf_in_7x_kbuild_matches_sid_tools_and_is_idempotent() {
         ],
     );
     same_sections(&tools, &sid, "kbtf as PAHOLE and RESOLVE_BTFIDS");
+    // gen-btf.sh removes its temporaries; kbtf's symbol moves go with them.
+    let mut moves = tools.into_os_string();
+    moves.push(".BTF_ids.moves");
+    assert!(!Path::new(&moves).exists(), "{moves:?} was left behind");
 
     // Makefile.modfinal's BTF step as docs/kbuild.md has it: one kbtf gen.
     let in_kbuild = build(

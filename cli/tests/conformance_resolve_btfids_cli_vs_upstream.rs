@@ -117,7 +117,8 @@ fn in_place_btf_and_patch_modes() {
 
     // Patching the blob in (with the symbol moves kbtf left beside it) gives
     // exactly what resolving in memory gave.
-    assert!(dir.path().join("fresh.ko.BTF_ids.moves").exists());
+    let moves = dir.path().join("fresh.ko.BTF_ids.moves");
+    let moves_text = std::fs::read(&moves).unwrap();
     let out = kbtf(&[
         &"--patch_btfids",
         &dir.path().join("fresh.ko.BTF_ids"),
@@ -132,6 +133,8 @@ fn in_place_btf_and_patch_modes() {
         std::fs::read(&fresh).unwrap() == expected.apply(&elf),
         "gen-btf.sh flow differs from resolving in memory"
     );
+    // A module's moves go with its blob, which gen-btf.sh removes next.
+    assert!(!moves.exists(), "the module's moves file was left behind");
 
     // --patch_btfids: same size copies, another size fails with 255.
     let blob = dir.path().join("blob");
@@ -142,11 +145,7 @@ fn in_place_btf_and_patch_modes() {
     assert!(out.status.success());
     assert_eq!(btf_ids(&fresh), changed);
     // Moves made for another blob are refused.
-    std::fs::copy(
-        dir.path().join("fresh.ko.BTF_ids.moves"),
-        dir.path().join("blob.moves"),
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("blob.moves"), &moves_text).unwrap();
     let out = kbtf(&[&"--patch_btfids", &blob, &fresh]);
     assert_eq!(out.status.code(), Some(255));
     assert!(String::from_utf8_lossy(&out.stderr).contains("another .BTF_ids blob"));
