@@ -107,6 +107,7 @@ impl std::io::Write for Capped {
 fn c_dump(btf: &Btf) {
     let opts = dump::COptions {
         roots: btf.own_ids().collect(),
+        ..dump::COptions::default()
     };
     let _ = dump::write_c(btf, &opts, Capped(0));
 }

@@ -38,7 +38,7 @@ use std::{fmt, io};
 
 use crate::{int_encoding, linkage, Btf, Kind, StrOff, TypeRef};
 
-pub use c::{write_c, COptions, MAX_DEPTH};
+pub use c::{write_c, BpftoolVersion, COptions, MAX_DEPTH};
 pub use json::write_json;
 pub use raw::write_raw;
 
