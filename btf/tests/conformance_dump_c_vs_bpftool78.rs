@@ -62,6 +62,15 @@ fn first_difference(got: &[u8], want: &[u8]) -> String {
     }
 }
 
+/// What follows bpftool's `format c`.
+fn order_opts(unsorted: bool) -> &'static [&'static str] {
+    if unsorted {
+        &["unsorted"]
+    } else {
+        &[]
+    }
+}
+
 /// The sid chroot and its bpftool 7.8.
 fn oracle(chroot: &Chroot) -> Option<ChrootBpftool<'_>> {
     chroot.bpftool("v7.8.")
@@ -77,7 +86,7 @@ fn check(
     unsorted: bool,
     what: &str,
 ) -> Result<usize, String> {
-    let want = bpftool.dump_c(base, file, unsorted)?;
+    let want = bpftool.dump_c(base, file, order_opts(unsorted))?;
     let got = kbtf_c(btf, unsorted);
     let order = if unsorted { "unsorted" } else { "sorted" };
     if got != want {
@@ -368,7 +377,7 @@ fn corners_match_bpftool78() {
     let file = chroot.path("corners78.btf");
     std::fs::write(&file, btf.to_bytes()).unwrap();
     for (got, unsorted) in [(sorted, false), (unsorted, true)] {
-        let want = bpftool.dump_c(None, &file, unsorted).unwrap();
+        let want = bpftool.dump_c(None, &file, order_opts(unsorted)).unwrap();
         assert!(
             got == want,
             "unsorted={unsorted}\nkbtf:\n{}\nbpftool:\n{}",

@@ -343,14 +343,14 @@ impl Chroot {
 }
 
 impl ChrootBpftool<'_> {
-    /// `bpftool [-B base] btf dump file FILE format c [unsorted]` for files
-    /// in the scratch directory (paths as seen from outside): the header
-    /// on its stdout, or its stderr as the error.
+    /// `bpftool [-B base] btf dump file FILE format c OPTS...` (`unsorted`,
+    /// `root_id N`) for files in the scratch directory (paths as seen from
+    /// outside): the header on its stdout, or its stderr as the error.
     pub fn dump_c(
         &self,
         base: Option<&Path>,
         file: &Path,
-        unsorted: bool,
+        opts: &[&str],
     ) -> Result<Vec<u8>, String> {
         let mut cmd = self.chroot.command("bpftool");
         if let Some(base) = base {
@@ -358,10 +358,8 @@ impl ChrootBpftool<'_> {
         }
         cmd.args(["btf", "dump", "file"])
             .arg(self.chroot.inside(file))
-            .args(["format", "c"]);
-        if unsorted {
-            cmd.arg("unsorted");
-        }
+            .args(["format", "c"])
+            .args(opts);
         let out = cmd
             .output()
             .map_err(|e| format!("running bpftool in the chroot: {e}"))?;
