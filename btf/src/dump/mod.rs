@@ -3,7 +3,8 @@
 //! [`write_raw`] writes the text of `bpftool btf dump file FILE` (bpftool 7.1,
 //! libbpf 1.1) byte for byte, [`write_json`] the value of
 //! `bpftool -j btf dump file FILE`, and [`write_c`] the C header of
-//! `bpftool btf dump file FILE format c` byte for byte. The raw and JSON
+//! `bpftool btf dump file FILE format c` byte for byte (bpftool 7.1's, or
+//! with [`BpftoolVersion::V7_8`] bpftool 7.8's, sorted or unsorted). The raw and JSON
 //! dumps of a split BTF show only its own types, from its base's type count
 //! on; its C header has the base's types too, as bpftool's.
 //!

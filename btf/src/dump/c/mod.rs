@@ -37,6 +37,14 @@
 //! between members are written as unnamed bitfields (`long: 64;`) so that
 //! the compiler lays the struct out as the BTF says.
 //!
+//! With [`BpftoolVersion::V7_8`] the header is bpftool 7.8's (Debian sid's,
+//! libbpf 1.8; the oracle of that mode), which differs in four ways: after
+//! the preamble it defines `__ksym`, `__weak` and `__bpf_fastcall`; a
+//! whole-BTF dump takes its roots in sorted order ([`sort`]) unless
+//! [`COptions::unsorted`], and ends with the kfunc prototypes ([`kfuncs`]);
+//! enums of 1 and 8 bytes carry `mode(byte)`/`mode(word)`; and a type tag
+//! with kind_flag set is written as the attribute it names.
+//!
 //! Where libbpf would crash or loop (an id past the end, a pointer to
 //! itself, a struct that embeds itself), kbtf stops with an error instead;
 //! the walks are bounded by [`MAX_DEPTH`].
@@ -139,8 +147,9 @@ const EPILOGUE: &str = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n\
 #endif /* __VMLINUX_H__ */\n";
 
 /// Writes `btf` as the C header `bpftool btf dump file FILE format c`
-/// prints: every type (a split BTF's base types too, as bpftool does), or
-/// the roots of `opts` and what they need.
+/// prints (bpftool 7.1's, or 7.8's per [`COptions::bpftool`]): every type
+/// (a split BTF's base types too, as bpftool does), or the roots of `opts`
+/// and what they need.
 ///
 /// An error (a type id past the end, a kind C cannot show, a cycle C cannot
 /// write, nesting past [`MAX_DEPTH`]) stops the dump; what was written
