@@ -248,4 +248,14 @@ mod tests {
         let ids = sorted_ids(&b).unwrap();
         assert_eq!(ids, vec![anon_x.0, anon_y.0, e.0, int.0, 0]);
     }
+
+    #[test]
+    fn a_typedef_of_itself_is_an_error() {
+        let mut b = Btf::new();
+        let name = b.add_str(b"p").unwrap();
+        // A named typedef of itself: the rank, name and hash walks all loop.
+        b.add_type(name, crate::Info::new(Kind::Typedef, false, 0), 1, &[])
+            .unwrap();
+        assert!(sorted_ids(&b).is_err());
+    }
 }
