@@ -38,12 +38,14 @@
 //! the compiler lays the struct out as the BTF says.
 //!
 //! With [`BpftoolVersion::V7_8`] the header is bpftool 7.8's (Debian sid's,
-//! libbpf 1.8; the oracle of that mode), which differs in four ways: after
-//! the preamble it defines `__ksym`, `__weak` and `__bpf_fastcall`; a
-//! whole-BTF dump takes its roots in sorted order ([`sort`]) unless
-//! [`COptions::unsorted`], and ends with the kfunc prototypes ([`kfuncs`]);
-//! enums of 1 and 8 bytes carry `mode(byte)`/`mode(word)`; and a type tag
-//! with kind_flag set is written as the attribute it names.
+//! libbpf 1.8; the oracle of that mode). After the preamble it defines
+//! `__ksym`, `__weak` and `__bpf_fastcall`; a whole-BTF dump takes its
+//! roots in sorted order ([`sort`]) unless [`COptions::unsorted`], and ends
+//! with the kfunc prototypes ([`kfuncs`]); a dump of roots is neither
+//! sorted nor followed by kfuncs. libbpf 1.8 also gives enums of 1 and 8
+//! bytes `mode(byte)`/`mode(word)` and writes a type tag with kind_flag
+//! set as the attribute it names. (bpftool 7.8 refuses more than 16 roots
+//! or one named twice; kbtf takes them.)
 //!
 //! Where libbpf would crash or loop (an id past the end, a pointer to
 //! itself, a struct that embeds itself), kbtf stops with an error instead;
