@@ -8,8 +8,10 @@
 #                             (resolve_btfids 7.2)
 #
 # and in both binutils (the objcopy that makes "as linked" inputs), the
-# kernel's cloud-amd64 headers, gcc and make (real out-of-tree kbuild) and
-# libbpf-dev (the distill oracle).
+# kernel's cloud-amd64 headers, gcc and make (real out-of-tree kbuild),
+# libbpf-dev (the distill oracle) and bpftool (sid's 7.8: the oracle of
+# `kbtf dump --format c --bpftool 7.8`). A chroot completed before bpftool
+# was on this list is left alone; the test that needs it installs it there.
 #
 # Needs root and debootstrap (installed from the system's own sources when
 # missing). The system's apt configuration is not touched. Idempotent: a
@@ -62,14 +64,15 @@ echo 'Acquire::Check-Valid-Until "false";' > "$dir/etc/apt/apt.conf.d/99kbtf-val
 chroot "$dir" apt-get update -qq >&2
 # The suite's kbuild (resolve_btfids) and cloud-amd64 headers, the newest of
 # the series when the named version is gone; gcc and make for real kbuild,
-# binutils for "as linked" inputs, libbpf-dev for the distill oracle.
+# binutils for "as linked" inputs, libbpf-dev for the distill oracle,
+# bpftool for the C header.
 pattern="^linux-kbuild-${series//./\\.}\.[0-9.]+\+$deb\$"
 kbuild=$(chroot "$dir" apt-cache pkgnames "linux-kbuild-$series" | grep -E "$pattern" | sort -V | tail -n1)
 [ -n "$kbuild" ] || { echo "$me: no linux-kbuild-$series.*+$deb package is available" >&2; exit 1; }
 [ "$kbuild" = "linux-kbuild-$default+$deb" ] ||
     echo "$me: linux-kbuild-$default+$deb is gone, using $kbuild" >&2
 headers=linux-headers-${kbuild#linux-kbuild-}-cloud-amd64
-packages=(dwarves binutils "$kbuild" "$headers" gcc libc6-dev make libbpf-dev)
+packages=(dwarves binutils "$kbuild" "$headers" gcc libc6-dev make libbpf-dev bpftool)
 chroot "$dir" apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
 # The oracle must be the pahole the suite's kernel was built with.
 got=$(chroot "$dir" pahole --version)

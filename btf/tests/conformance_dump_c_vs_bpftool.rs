@@ -3,7 +3,9 @@
 //! for the corpus vmlinux, for every corpus module read as split BTF over it
 //! (whose header, as bpftool's, holds the base's types too), and for the
 //! running kernel's BTF. The header compiles for BPF with clang in a
-//! program that reads `task_struct->pid` through CO-RE.
+//! program that reads `task_struct->pid` through CO-RE; so does bpftool
+//! 7.8's header (see `conformance_dump_c_vs_bpftool78`) of the sid kernel
+//! in one that calls kfuncs through its prototypes.
 
 use kbtf_testsupport::bpftool::Bpftool;
 use kbtf_testsupport::corpus::Corpus;
@@ -157,27 +159,50 @@ int on_getpid(void *ctx)
 }
 "#;
 
-#[test]
-fn header_compiles_for_bpf_with_core() {
-    let Some(corpus) = Corpus::find() else {
-        return;
-    };
+/// A BPF program calling kfuncs through bpftool 7.8's prototypes, with
+/// no declarations of its own.
+const KFUNC_PROGRAM: &str = r#"#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+int seen_pid;
+
+SEC("tp_btf/sys_enter")
+int on_enter(void *ctx)
+{
+	struct task_struct *task = bpf_task_from_pid(1);
+
+	if (!task)
+		return 0;
+	bpf_rcu_read_lock();
+	seen_pid = BPF_CORE_READ(task, pid);
+	bpf_rcu_read_unlock();
+	bpf_task_release(task);
+	return 0;
+}
+"#;
+
+/// Compiles `program` with `header` as its vmlinux.h for BPF; the object's
+/// bytes, or `None` (a skip) without clang or libbpf's headers.
+fn compile_for_bpf(header: &[u8], program: &str, extra: &[&str]) -> Option<Vec<u8>> {
     let clang = Command::new("clang").arg("--version").output();
     if !clang.is_ok_and(|o| o.status.success()) {
         kbtf_testsupport::skip("clang not found");
-        return;
+        return None;
     }
     if !Path::new("/usr/include/bpf/bpf_core_read.h").exists() {
         kbtf_testsupport::skip("libbpf's headers not found (Debian package libbpf-dev)");
-        return;
+        return None;
     }
-    let btf = Btf::from_file(corpus.vmlinux()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("vmlinux.h"), kbtf_c(&btf)).unwrap();
-    std::fs::write(dir.path().join("prog.bpf.c"), CORE_PROGRAM).unwrap();
+    std::fs::write(dir.path().join("vmlinux.h"), header).unwrap();
+    std::fs::write(dir.path().join("prog.bpf.c"), program).unwrap();
     let obj = dir.path().join("prog.bpf.o");
     let out = Command::new("clang")
         .args(["-target", "bpf", "-O2", "-g", "-D__TARGET_ARCH_x86", "-c"])
+        .args(extra)
         .arg(dir.path().join("prog.bpf.c"))
         .arg("-o")
         .arg(&obj)
@@ -188,12 +213,69 @@ fn header_compiles_for_bpf_with_core() {
         "clang failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    Some(std::fs::read(&obj).unwrap())
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn header_compiles_for_bpf_with_core() {
+    let Some(corpus) = Corpus::find() else {
+        return;
+    };
+    let btf = Btf::from_file(corpus.vmlinux()).unwrap();
+    let Some(elf) = compile_for_bpf(&kbtf_c(&btf), CORE_PROGRAM, &[]) else {
+        return;
+    };
     // The CO-RE relocations made it into the object.
-    let elf = std::fs::read(&obj).unwrap();
-    let has = |s: &[u8]| elf.windows(s.len()).any(|w| w == s);
-    assert!(has(b".BTF.ext"), "no .BTF.ext in the object");
+    assert!(contains(&elf, b".BTF.ext"), "no .BTF.ext in the object");
     assert!(
-        has(b"task_struct"),
+        contains(&elf, b"task_struct"),
         "task_struct is not in the object's BTF"
     );
+}
+
+/// bpftool 7.8's header of the sid kernel declares its kfuncs: a program
+/// calls them with nothing but the header, and they end up as `.ksyms`
+/// externs. Linux 7.x declares some members as anonymous named structs
+/// (`struct foo;` inside a union), which C reads as members only with
+/// Microsoft extensions, as the kernel itself is built.
+#[test]
+fn header78_with_kfuncs_compiles_for_bpf() {
+    let Some(sid) = Corpus::sid() else {
+        return;
+    };
+    let btf = Btf::from_file(sid.vmlinux()).unwrap();
+    let opts = dump::COptions {
+        bpftool: dump::BpftoolVersion::V7_8,
+        ..dump::COptions::default()
+    };
+    let mut header = Vec::new();
+    dump::write_c(&btf, &opts, &mut header).unwrap();
+    assert!(contains(
+        &header,
+        b"extern struct task_struct *bpf_task_from_pid(s32 pid) __weak __ksym;\n"
+    ));
+    let extra = ["-fms-extensions", "-Wno-microsoft-anon-tag"];
+    let Some(elf) = compile_for_bpf(&header, KFUNC_PROGRAM, &extra) else {
+        return;
+    };
+    assert!(
+        contains(&elf, b".ksyms"),
+        "no .ksyms externs in the object's BTF"
+    );
+    for kfunc in [
+        "bpf_task_from_pid",
+        "bpf_rcu_read_lock",
+        "bpf_rcu_read_unlock",
+        "bpf_task_release",
+    ] {
+        assert!(
+            contains(&elf, kfunc.as_bytes()),
+            "{kfunc} is not in the object"
+        );
+    }
+    println!("bpftool 7.8 header of the sid vmlinux: a program calling 4 kfuncs compiles for BPF");
 }

@@ -1,5 +1,7 @@
-//! `kbtf dump [--base FILE] [--format raw|json|c] [--root ID]... FILE`: the
-//! output of `bpftool [-B BASE] [-j] btf dump file FILE [format c]`.
+//! `kbtf dump [--base FILE] [--format raw|json|c] [--root ID]...
+//! [--bpftool 7.1|7.8] [--sorted|--unsorted] FILE`: the output of
+//! `bpftool [-B BASE] [-j] btf dump file FILE [format c [unsorted]]`, as
+//! Debian bookworm's bpftool 7.1 or bpftool 7.8 prints it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,8 +24,30 @@ pub struct Args {
     /// With --format c: dump only this type and what it needs (repeatable, in order)
     #[arg(long = "root", value_name = "ID")]
     roots: Vec<u32>,
+    /// With --format c: the bpftool whose header to write (7.8: kfunc
+    /// prototypes, sorted types)
+    #[arg(long, value_enum, default_value_t = BpftoolVersion::V7_1, value_name = "VERSION")]
+    bpftool: BpftoolVersion,
+    /// With --format c --bpftool 7.8: types in id order (`format c unsorted`)
+    #[arg(long, conflicts_with = "sorted")]
+    unsorted: bool,
+    /// With --format c --bpftool 7.8: types sorted by kind and name, the
+    /// default (`format c`)
+    #[arg(long)]
+    sorted: bool,
     /// A raw BTF blob or an ELF file with a .BTF section
     file: PathBuf,
+}
+
+/// The bpftool versions `--bpftool` accepts.
+#[derive(Copy, Clone, clap::ValueEnum)]
+enum BpftoolVersion {
+    /// Debian bookworm's bpftool 7.1 (libbpf 1.1)
+    #[value(name = "7.1")]
+    V7_1,
+    /// bpftool 7.8 (libbpf 1.8)
+    #[value(name = "7.8")]
+    V7_8,
 }
 
 #[derive(Copy, Clone, clap::ValueEnum)]
@@ -47,14 +71,29 @@ pub fn run(args: Args) -> Result<(), Error> {
         Format::Raw => dump::Format::Raw,
         Format::Json => dump::Format::Json,
         Format::C => {
+            if (args.sorted || args.unsorted) && matches!(args.bpftool, BpftoolVersion::V7_1) {
+                return Err(Error::Usage(
+                    "--sorted and --unsorted need --bpftool 7.8 (7.1 does not sort)".into(),
+                ));
+            }
             let opts = dump::COptions {
                 roots: args.roots.iter().map(|&id| TypeId(id)).collect(),
+                bpftool: match args.bpftool {
+                    BpftoolVersion::V7_1 => dump::BpftoolVersion::V7_1,
+                    BpftoolVersion::V7_8 => dump::BpftoolVersion::V7_8,
+                },
+                unsorted: args.unsorted,
             };
             return dump::write_c(&btf, &opts, out).map_err(|e| c_error(&args.file, e));
         }
     };
     if !args.roots.is_empty() {
         return Err(Error::Usage("--root needs --format c".into()));
+    }
+    if args.sorted || args.unsorted || matches!(args.bpftool, BpftoolVersion::V7_8) {
+        return Err(Error::Usage(
+            "--bpftool, --sorted and --unsorted need --format c".into(),
+        ));
     }
     dump::write(&btf, format, out).map_err(Error::stdout)
 }

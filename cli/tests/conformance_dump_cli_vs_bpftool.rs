@@ -2,6 +2,7 @@
 //! file and exit 1, and a reader that goes away early is no error.
 
 use kbtf_testsupport::bpftool;
+use kbtf_testsupport::chroot::{Chroot, Suite};
 use kbtf_testsupport::corpus;
 
 use std::io::Read;
@@ -212,5 +213,112 @@ fn c_roots_dump_only_what_they_need() {
     assert!(
         stderr.starts_with(&format!("kbtf: {}: ", file.display())),
         "{stderr}"
+    );
+}
+
+/// `--bpftool 7.8` (sorted by default, `--sorted`, `--unsorted`, `--root`)
+/// against sid's bpftool 7.8 itself, in sid's chroot, on a sid module over
+/// the sid vmlinux.
+#[test]
+fn c_header78_of_a_sid_module_matches_bpftool78() {
+    let Some(sid) = corpus::Corpus::sid() else {
+        return;
+    };
+    let Some(chroot) = Chroot::find(Suite::Sid) else {
+        return;
+    };
+    let Some(bpftool) = chroot.bpftool("v7.8.") else {
+        return;
+    };
+    let vmlinux = sid.vmlinux();
+    let module = sid.module("nf_conntrack.ko");
+    let (base, file) = (
+        chroot.stage(&vmlinux, "vmlinux"),
+        chroot.stage(&module, "nf_conntrack.ko"),
+    );
+    let c78 = ["--format", "c", "--bpftool", "7.8", "-B"].map(std::ffi::OsStr::new);
+    let (v, m) = (vmlinux.as_os_str(), module.as_os_str());
+    let run = |extra: &[&str]| {
+        let mut args = c78.to_vec();
+        args.push(v);
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        args.push(m);
+        kbtf_dump(&args)
+    };
+    let sorted = bpftool.dump_c(Some(&base), &file, &[]).unwrap();
+    assert!(run(&[]) == sorted, "--bpftool 7.8 differs from format c");
+    assert!(
+        run(&["--sorted"]) == sorted,
+        "--sorted differs from format c"
+    );
+    let unsorted = bpftool.dump_c(Some(&base), &file, &["unsorted"]).unwrap();
+    assert!(sorted != unsorted);
+    assert!(
+        run(&["--unsorted"]) == unsorted,
+        "--unsorted differs from format c unsorted"
+    );
+    // A root: no sorting, no kfunc block, 7.8's macros all the same.
+    let nf_conn = Btf::from_file_split(
+        &module,
+        Some(std::sync::Arc::new(Btf::from_file(&vmlinux).unwrap())),
+    )
+    .unwrap()
+    .find_by_name_kind(b"nf_conn", Kind::Struct)
+    .unwrap()
+    .0
+    .to_string();
+    let rooted = bpftool
+        .dump_c(Some(&base), &file, &["root_id", &nf_conn])
+        .unwrap();
+    assert!(
+        run(&["--root", &nf_conn]) == rooted,
+        "--root differs from root_id"
+    );
+    println!(
+        "nf_conntrack.ko: kbtf dump --format c --bpftool 7.8 [--sorted|--unsorted|--root {nf_conn}] equals {}'s ({} lines sorted)",
+        bpftool.version,
+        sorted.iter().filter(|&&b| b == b'\n').count()
+    );
+}
+
+#[test]
+fn bpftool_and_order_flags_need_their_context() {
+    let mut btf = Btf::new();
+    let int = btf.add_str(b"int").unwrap();
+    btf.add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020])
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("int.btf");
+    std::fs::write(&file, btf.to_bytes()).unwrap();
+    let f = file.as_os_str();
+    for args in [
+        &["--bpftool", "7.8"][..],
+        &["--unsorted"],
+        &["--format", "c", "--unsorted"],
+        &["--format", "c", "--sorted"],
+        &[
+            "--format",
+            "c",
+            "--bpftool",
+            "7.8",
+            "--sorted",
+            "--unsorted",
+        ],
+        &["--format", "c", "--bpftool", "7.5"],
+    ] {
+        let mut all = vec!["dump".as_ref()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        all.push(f);
+        let out = kbtf(&all);
+        assert!(!out.status.success(), "kbtf dump {args:?} succeeded");
+        assert!(out.stdout.is_empty(), "kbtf dump {args:?} wrote output");
+    }
+    let args = ["--format", "c", "--bpftool", "7.8", "--unsorted"].map(std::ffi::OsStr::new);
+    let header = kbtf_dump(&[&args[..], &[f]].concat());
+    let header = String::from_utf8(header).unwrap();
+    assert!(header.contains("#define __ksym "), "{header}");
+    assert!(
+        header.contains("/* BPF kfuncs */\n#ifndef BPF_NO_KFUNC_PROTOTYPES\n#endif\n"),
+        "{header}"
     );
 }

@@ -3,7 +3,8 @@
 //! [`write_raw`] writes the text of `bpftool btf dump file FILE` (bpftool 7.1,
 //! libbpf 1.1) byte for byte, [`write_json`] the value of
 //! `bpftool -j btf dump file FILE`, and [`write_c`] the C header of
-//! `bpftool btf dump file FILE format c` byte for byte. The raw and JSON
+//! `bpftool btf dump file FILE format c` byte for byte (bpftool 7.1's, or
+//! with [`BpftoolVersion::V7_8`] bpftool 7.8's, sorted or unsorted). The raw and JSON
 //! dumps of a split BTF show only its own types, from its base's type count
 //! on; its C header has the base's types too, as bpftool's.
 //!
@@ -38,7 +39,7 @@ use std::{fmt, io};
 
 use crate::{int_encoding, linkage, Btf, Kind, StrOff, TypeRef};
 
-pub use c::{write_c, COptions, MAX_DEPTH};
+pub use c::{write_c, BpftoolVersion, COptions, MAX_DEPTH};
 pub use json::write_json;
 pub use raw::write_raw;
 

@@ -1,7 +1,7 @@
 //! The newer Debian suites' own tools, run in the chroots that
 //! `testdata/chroot-debian.sh` builds: trixie's pahole 1.30 and sid's
-//! pahole 1.32 (with resolve_btfids 7.2), the oracles of kbtf's emulation
-//! of those versions. Files are exchanged through a directory inside the
+//! pahole 1.32 (with resolve_btfids 7.2) and bpftool 7.8, the oracles of
+//! kbtf's emulation of those versions. Files are exchanged through a directory inside the
 //! chroot, so both sides read the same bytes.
 
 use std::path::{Path, PathBuf};
@@ -281,5 +281,110 @@ impl Kbuild<'_> {
         );
         let stem = files[0].trim_end_matches(".c");
         dir.join(format!("{stem}.ko"))
+    }
+}
+
+/// The bpftool a suite's chroot holds (sid: bpftool 7.8, libbpf 1.8), the
+/// oracle of kbtf's emulation of that bpftool's C header.
+pub struct ChrootBpftool<'a> {
+    chroot: &'a Chroot,
+    /// Its first line of `bpftool version`, e.g. `bpftool v7.8.0`.
+    pub version: String,
+}
+
+/// One installation at a time: tests of one binary run in parallel.
+static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Chroot {
+    /// The chroot's bpftool, installed with apt when the chroot predates
+    /// its place in `testdata/chroot-debian.sh` (a complete chroot is never
+    /// rebuilt). `None`, reported as a skip (a failure under CI), when it
+    /// cannot be installed or is not version `want` (e.g. `"v7.8."`).
+    pub fn bpftool(&self, want: &str) -> Option<ChrootBpftool<'_>> {
+        let guard = APT.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.root.join("usr/sbin/bpftool").exists() {
+            let installed = self
+                .command("apt-get")
+                .args(["install", "-y", "-qq", "--no-install-recommends", "bpftool"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !installed {
+                crate::skip_unless_ci(format!(
+                    "no bpftool in the {} chroot, and apt-get install bpftool failed there \
+                     (rebuild it: testdata/chroot-{}.sh)",
+                    self.suite.name(),
+                    self.suite.name()
+                ));
+                return None;
+            }
+        }
+        drop(guard);
+        let out = self.command("bpftool").arg("version").output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = text.lines().next().unwrap_or_default().to_owned();
+        if !out.status.success() || !version.starts_with(&format!("bpftool {want}")) {
+            crate::skip_unless_ci(format!(
+                "the {} chroot's bpftool is {version:?}, not {want}*: kbtf emulates {want}*",
+                self.suite.name()
+            ));
+            return None;
+        }
+        Some(ChrootBpftool {
+            chroot: self,
+            version,
+        })
+    }
+
+    /// `src` in the scratch directory as `name` (a hard link, or a copy
+    /// across file systems and from /sys), as seen from outside.
+    ///
+    /// # Panics
+    /// If it can be neither linked nor copied.
+    pub fn stage(&self, src: &Path, name: &str) -> PathBuf {
+        let dst = self.path(name);
+        let _ = std::fs::remove_file(&dst);
+        let real = std::fs::canonicalize(src).unwrap_or_else(|_| src.to_owned());
+        if std::fs::hard_link(&real, &dst).is_err() {
+            std::fs::copy(&real, &dst)
+                .unwrap_or_else(|e| panic!("copying {} into the chroot: {e}", src.display()));
+        }
+        dst
+    }
+}
+
+impl ChrootBpftool<'_> {
+    /// `bpftool [-B base] btf dump file FILE format c OPTS...` (`unsorted`,
+    /// `root_id N`) for files in the scratch directory (paths as seen from
+    /// outside): the header on its stdout, or its stderr as the error.
+    pub fn dump_c(
+        &self,
+        base: Option<&Path>,
+        file: &Path,
+        opts: &[&str],
+    ) -> Result<Vec<u8>, String> {
+        let mut cmd = self.chroot.command("bpftool");
+        if let Some(base) = base {
+            cmd.arg("-B").arg(self.chroot.inside(base));
+        }
+        cmd.args(["btf", "dump", "file"])
+            .arg(self.chroot.inside(file))
+            .args(["format", "c"])
+            .args(opts);
+        let out = cmd
+            .output()
+            .map_err(|e| format!("running bpftool in the chroot: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} on {} failed ({}): {}",
+                self.version,
+                file.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(out.stdout)
     }
 }

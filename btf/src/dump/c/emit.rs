@@ -21,7 +21,7 @@
 
 use std::io::{self, Write};
 
-use super::{array_of, invalid, is_modifier, Dumper, EmitState};
+use super::{array_of, invalid, is_modifier, BpftoolVersion, Dumper, EmitState};
 use crate::{Kind, TypeRef};
 
 /// libbpf's indent stops growing at this many tabs.
@@ -237,7 +237,8 @@ impl<'b, W: Write> Dumper<'b, W> {
 
     /// `enum NAME { values }`, values at indent `lvl + 1`. Debian's bpftool
     /// 7.1 predates libbpf's `mode(byte)`/`mode(word)` attributes for enums
-    /// of 1 and 8 bytes, so their sizes are not written.
+    /// of 1 and 8 bytes, so their sizes are not written; 7.8 writes them
+    /// (see [`Dumper::emit_enum_mode`]).
     fn emit_enum_def(&mut self, id: u32, t: &TypeRef<'b>, lvl: usize) -> io::Result<()> {
         self.out.str("enum");
         if t.name_off().0 != 0 {
@@ -275,7 +276,30 @@ impl<'b, W: Write> Dumper<'b, W> {
         self.out.str("\n");
         self.indent(lvl);
         self.out.str("}");
+        if self.version == BpftoolVersion::V7_8 {
+            self.emit_enum_mode(t);
+        }
         Ok(())
+    }
+
+    /// The attribute that gives an enum of 1 or 8 bytes its size: C makes
+    /// an enum 4 bytes unless a value needs 8, so a 1-byte enum needs
+    /// `mode(byte)`, and an 8-byte one `mode(word)` (on 64-bit targets)
+    /// unless one of its values already needs the upper 32 bits.
+    fn emit_enum_mode(&mut self, t: &TypeRef<'b>) {
+        let word = match (t.size(), t.kind()) {
+            (1, _) => {
+                self.out.str(" __attribute__((mode(byte)))");
+                return;
+            }
+            (8, _) if self.ptr_size != 8 => false,
+            (8, Kind::Enum) => true,
+            (8, _) => t.enum64_values().all(|v| v.val >> 32 == 0),
+            _ => false,
+        };
+        if word {
+            self.out.str(" __attribute__((mode(word)))");
+        }
     }
 
     /// `\n<indent>NAME = ` for an enum value, renamed on reuse.
@@ -316,7 +340,7 @@ impl<'b, W: Write> Dumper<'b, W> {
     }
 
     /// Declares `fname` of type `id` (`fname` may be empty).
-    fn emit_type_decl(&mut self, id: u32, fname: &[u8], lvl: usize) -> io::Result<()> {
+    pub(super) fn emit_type_decl(&mut self, id: u32, fname: &[u8], lvl: usize) -> io::Result<()> {
         self.enter(id)?;
         let start = self.decl_stack.len();
         let r = self.push_chain(id).and_then(|()| {
@@ -469,9 +493,17 @@ impl<'b, W: Write> Dumper<'b, W> {
                 Kind::TypeTag => {
                     self.emit_mods(base, cnt)?;
                     let name = self.raw_name(&t);
-                    self.out.str(" __attribute__((btf_type_tag(\"");
-                    self.out.bytes(name);
-                    self.out.str("\")))");
+                    // bpftool 7.8: a tag with kind_flag set is an attribute
+                    // of its own (`address_space(1)`), not a btf_type_tag.
+                    if t.kind_flag() && self.version == BpftoolVersion::V7_8 {
+                        self.out.str(" __attribute__((");
+                        self.out.bytes(name);
+                        self.out.str("))");
+                    } else {
+                        self.out.str(" __attribute__((btf_type_tag(\"");
+                        self.out.bytes(name);
+                        self.out.str("\")))");
+                    }
                 }
                 Kind::Array => {
                     let a = array_of(&t)?;

@@ -37,6 +37,16 @@
 //! between members are written as unnamed bitfields (`long: 64;`) so that
 //! the compiler lays the struct out as the BTF says.
 //!
+//! With [`BpftoolVersion::V7_8`] the header is bpftool 7.8's (Debian sid's,
+//! libbpf 1.8; the oracle of that mode). After the preamble it defines
+//! `__ksym`, `__weak` and `__bpf_fastcall`; a whole-BTF dump takes its
+//! roots in sorted order ([`sort`]) unless [`COptions::unsorted`], and ends
+//! with the kfunc prototypes ([`kfuncs`]); a dump of roots is neither
+//! sorted nor followed by kfuncs. libbpf 1.8 also gives enums of 1 and 8
+//! bytes `mode(byte)`/`mode(word)` and writes a type tag with kind_flag
+//! set as the attribute it names. (bpftool 7.8 refuses more than 16 roots
+//! or one named twice; kbtf takes them.)
+//!
 //! Where libbpf would crash or loop (an id past the end, a pointer to
 //! itself, a struct that embeds itself), kbtf stops with an error instead;
 //! the walks are bounded by [`MAX_DEPTH`].
@@ -52,16 +62,18 @@
 //! btf.add_type(pair, Info::new(Kind::Struct, false, 2), 8, &[a.0, 1, 0, b.0, 1, 32])
 //!     .unwrap();
 //! let mut text = Vec::new();
-//! let opts = dump::COptions { roots: vec![TypeId(2)] };
+//! let opts = dump::COptions { roots: vec![TypeId(2)], ..Default::default() };
 //! dump::write_c(&btf, &opts, &mut text).unwrap();
 //! let text = String::from_utf8(text).unwrap();
 //! assert!(text.contains("struct pair {\n\tint a;\n\tint b;\n};\n\n"));
 //! ```
 
 mod emit;
+mod kfuncs;
 mod layout;
 mod names;
 mod order;
+mod sort;
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -80,8 +92,29 @@ pub const MAX_DEPTH: u32 = 256;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct COptions {
     /// The types to dump, with what they need, in this order (bpftool's
-    /// root types); empty for every type, in id order.
+    /// root types); empty for every type.
     pub roots: Vec<TypeId>,
+    /// The bpftool whose header to write.
+    pub bpftool: BpftoolVersion,
+    /// bpftool 7.8's `format c unsorted`: every type in id order, as 7.1
+    /// always does, instead of 7.8's sorted order. Roots are never sorted.
+    pub unsorted: bool,
+}
+
+/// The bpftool generations whose C header kbtf writes.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BpftoolVersion {
+    /// Debian bookworm's bpftool 7.1 (libbpf 1.1): types in id order.
+    #[default]
+    V7_1,
+    /// bpftool 7.8 (libbpf 1.8, Debian sid): `__ksym`, `__weak` and
+    /// `__bpf_fastcall` defined up front; types sorted by kind and name
+    /// unless [`COptions::unsorted`]; a whole-BTF dump ends with the kfunc
+    /// prototypes; enums of 1 and 8 bytes get `mode(byte)` and
+    /// `mode(word)`; a type tag with kind_flag set is written as a plain
+    /// attribute (`__attribute__((address_space(1)))`).
+    V7_8,
 }
 
 const PREAMBLE: &str = "#ifndef __VMLINUX_H__\n\
@@ -91,6 +124,24 @@ const PREAMBLE: &str = "#ifndef __VMLINUX_H__\n\
 #pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n\
 #endif\n\n";
 
+/// What bpftool 7.8 writes after [`PREAMBLE`]: the attributes its kfunc
+/// prototypes use, unless the program defines them itself.
+const KFUNC_MACROS: &str = "#ifndef __ksym\n\
+#define __ksym __attribute__((section(\".ksyms\")))\n\
+#endif\n\
+\n\
+#ifndef __weak\n\
+#define __weak __attribute__((weak))\n\
+#endif\n\
+\n\
+#ifndef __bpf_fastcall\n\
+#if __has_attribute(bpf_fastcall)\n\
+#define __bpf_fastcall __attribute__((bpf_fastcall))\n\
+#else\n\
+#define __bpf_fastcall\n\
+#endif\n\
+#endif\n\n";
+
 const EPILOGUE: &str = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n\
 #pragma clang attribute pop\n\
 #endif\n\
@@ -98,15 +149,19 @@ const EPILOGUE: &str = "#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n\
 #endif /* __VMLINUX_H__ */\n";
 
 /// Writes `btf` as the C header `bpftool btf dump file FILE format c`
-/// prints: every type (a split BTF's base types too, as bpftool does), or
-/// the roots of `opts` and what they need.
+/// prints (bpftool 7.1's, or 7.8's per [`COptions::bpftool`]): every type
+/// (a split BTF's base types too, as bpftool does), or the roots of `opts`
+/// and what they need.
 ///
 /// An error (a type id past the end, a kind C cannot show, a cycle C cannot
 /// write, nesting past [`MAX_DEPTH`]) stops the dump; what was written
 /// before stays written, as with bpftool, without the epilogue.
 pub fn write_c(btf: &Btf, opts: &COptions, w: impl Write) -> io::Result<()> {
-    let mut d = Dumper::new(btf, w)?;
+    let mut d = Dumper::new(btf, opts.bpftool, w)?;
     d.out.str(PREAMBLE);
+    if opts.bpftool == BpftoolVersion::V7_8 {
+        d.out.str(KFUNC_MACROS);
+    }
     let result = d.dump_all(opts);
     if result.is_ok() {
         d.out.str(EPILOGUE);
@@ -149,6 +204,7 @@ struct TypeState {
 /// The state of one dump.
 struct Dumper<'b, W: Write> {
     btf: &'b Btf,
+    version: BpftoolVersion,
     out: Out<W>,
     /// Bytes in a pointer and a `long`, as libbpf guesses them.
     ptr_size: u32,
@@ -178,13 +234,14 @@ fn invalid(msg: String) -> io::Error {
 }
 
 impl<'b, W: Write> Dumper<'b, W> {
-    fn new(btf: &'b Btf, w: W) -> io::Result<Dumper<'b, W>> {
+    fn new(btf: &'b Btf, version: BpftoolVersion, w: W) -> io::Result<Dumper<'b, W>> {
         let count = btf.type_count() as usize;
         let mut states = vec![TypeState::default(); count];
         states[0].order = OrderState::Ordered;
         states[0].emit = EmitState::Emitted;
         let mut d = Dumper {
             btf,
+            version,
             out: Out::new(w),
             ptr_size: layout::pointer_size(btf),
             states,
@@ -202,8 +259,20 @@ impl<'b, W: Write> Dumper<'b, W> {
 
     fn dump_all(&mut self, opts: &COptions) -> io::Result<()> {
         if opts.roots.is_empty() {
-            for id in 1..self.btf.type_count() {
-                self.dump_root(id)?;
+            let v7_8 = self.version == BpftoolVersion::V7_8;
+            if v7_8 && !opts.unsorted {
+                // bpftool dumps its sorted list from the second entry on
+                // (see [`sort`]).
+                for id in sort::sorted_ids(self.btf)?.into_iter().skip(1) {
+                    self.dump_root(id)?;
+                }
+            } else {
+                for id in 1..self.btf.type_count() {
+                    self.dump_root(id)?;
+                }
+            }
+            if v7_8 {
+                self.emit_kfuncs()?;
             }
         } else {
             for &root in &opts.roots {

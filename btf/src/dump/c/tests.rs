@@ -235,6 +235,7 @@ fn more_corners(b: &mut Btf, int: u32, long: u32, uchar: u32) {
 fn kbtf_c(btf: &Btf, roots: &[u32]) -> std::io::Result<Vec<u8>> {
     let opts = COptions {
         roots: roots.iter().map(|&id| TypeId(id)).collect(),
+        ..COptions::default()
     };
     let mut out = Vec::new();
     write_c(btf, &opts, &mut out)?;
