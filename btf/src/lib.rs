@@ -46,6 +46,7 @@
 mod add_btf;
 pub mod atomic;
 mod btf;
+mod btf_view;
 mod build;
 pub mod check;
 pub mod dedup;
@@ -68,12 +69,14 @@ pub mod permute;
 mod read;
 mod record;
 pub mod relocate;
+mod sections;
 pub mod signals;
 mod strings;
 mod view;
 mod write;
 
 pub use btf::{Btf, RecordMut};
+pub use btf_view::{BtfView, TypeView};
 pub use endian::Endian;
 pub use error::{Error, Result};
 pub use header::KindLayout;

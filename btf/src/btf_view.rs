@@ -1,0 +1,341 @@
+//! [`BtfView`]: a BTF blob read in place. The blob (a `.BTF` section, a
+//! mapped file) stays where it is; parsing checks its structure as
+//! [`Btf::parse`](crate::Btf::parse) does and keeps only the word index of
+//! each record. Records are decoded from the blob's byte order when read.
+//!
+//! A view is for reading many types once, fast, from a blob that outlives
+//! the work: resolving a vmlinux's `.BTF_ids`, finding a type by name. To
+//! change, deduplicate or write BTF, make the owned [`Btf`](crate::Btf) of it with
+//! [`Btf::from_view`](crate::Btf::from_view).
+//!
+//! ```
+//! use kbtf_btf::{Btf, BtfView, Kind};
+//!
+//! let mut btf = Btf::new();
+//! let int = btf.add_int("int", 4, 0).unwrap();
+//! let blob = btf.to_bytes();
+//!
+//! let view = BtfView::parse(&blob).unwrap();
+//! assert_eq!(view.find_by_name_kind(b"int", Kind::Int), Some(int));
+//! let t = view.get(int).unwrap();
+//! assert_eq!((t.kind(), t.name(), t.size()), (Kind::Int, Some(&b"int"[..]), 4));
+//! assert_eq!(Btf::from_view(&view, None).unwrap().to_bytes(), blob);
+//! ```
+//!
+//! Type ids and string offsets inside records are not checked against the
+//! BTF (the owned [`Btf`](crate::Btf) checks them): a lookup of one that does not
+//! resolve answers `None`.
+
+use std::borrow::Cow;
+
+use crate::sections::{BaseShape, Sections};
+use crate::{Endian, Error, Info, Kind, KindLayout, Result, StrOff, TypeId};
+
+/// A BTF blob, base or split, read in place (see the [module](self) docs).
+#[derive(Clone, Debug)]
+pub struct BtfView<'a> {
+    base: Option<&'a BtfView<'a>>,
+    start_id: u32,
+    start_str_off: u32,
+    sections: Sections<'a>,
+}
+
+impl<'a> BtfView<'a> {
+    /// Checks the structure of a base BTF blob and indexes its records.
+    ///
+    /// The checks are those of [`Btf::parse`](crate::Btf::parse) that need no other type:
+    /// the header, sections inside the blob and apart, the strings starting
+    /// empty and NUL-terminated, every record whole and of a kind known or
+    /// described by the blob's kind layout. Errors carry the byte offset in
+    /// the blob and, for a record, its type id.
+    pub fn parse(blob: &'a [u8]) -> Result<BtfView<'a>> {
+        BtfView::parse_over(blob, None)
+    }
+
+    /// Like [`BtfView::parse`], for split BTF over `base`: its type ids
+    /// start at the base's [`BtfView::type_count`], its string offsets at
+    /// the end of the base's strings, and the base's kind layout sizes its
+    /// records when it has none of its own.
+    pub fn parse_split(blob: &'a [u8], base: &'a BtfView<'a>) -> Result<BtfView<'a>> {
+        BtfView::parse_over(blob, Some(base))
+    }
+
+    fn parse_over(blob: &'a [u8], base: Option<&'a BtfView<'a>>) -> Result<BtfView<'a>> {
+        let shape = base.map(|b| BaseShape {
+            start_id: b.type_count(),
+            layout: b.layout(),
+        });
+        let sections = Sections::parse(blob, shape)?;
+        let start_str_off = base.map_or(0, BtfView::str_end);
+        // Keeps `str_end` from wrapping, here and in splits over this view.
+        start_str_off
+            .checked_add(sections.strs.len() as u32)
+            .ok_or_else(|| {
+                Error::Limit("the strings of the BTF and its bases pass 4 GiB".into())
+            })?;
+        Ok(BtfView {
+            base,
+            start_id: base.map_or(1, BtfView::type_count),
+            start_str_off,
+            sections,
+        })
+    }
+
+    /// The structure [`Btf::from_view`](crate::Btf::from_view) copies.
+    pub(crate) fn sections(&self) -> &Sections<'a> {
+        &self.sections
+    }
+
+    /// The base of a split BTF.
+    pub fn base(&self) -> Option<&'a BtfView<'a>> {
+        self.base
+    }
+
+    /// The blob's byte order.
+    pub fn endian(&self) -> Endian {
+        self.sections.endian
+    }
+
+    /// The length of the blob's header: 24, or 32 (and more) with the
+    /// kind-layout fields.
+    pub fn header_len(&self) -> u32 {
+        self.sections.hdr_len
+    }
+
+    /// The kind-layout section, if the BTF has one (its own, or its base's).
+    pub fn layout(&self) -> Option<&[KindLayout]> {
+        match &self.sections.layout {
+            Some(l) => Some(l),
+            None => self.base.and_then(BtfView::layout),
+        }
+    }
+
+    /// The first type id this BTF defines (1 for a base).
+    pub fn start_id(&self) -> TypeId {
+        TypeId(self.start_id)
+    }
+
+    /// One past the last type id, counting void and the base: libbpf's `btf__type_cnt`.
+    pub fn type_count(&self) -> u32 {
+        // The parse refused more than MAX_NR_TYPES ids, so this cannot wrap.
+        self.start_id + self.sections.records.len() as u32
+    }
+
+    /// The ids of this BTF's own types (not its base's).
+    pub fn own_ids(&self) -> impl ExactSizeIterator<Item = TypeId> + DoubleEndedIterator {
+        (self.start_id..self.type_count()).map(TypeId)
+    }
+
+    /// Every id from 1, base types included.
+    pub fn all_ids(&self) -> impl ExactSizeIterator<Item = TypeId> + DoubleEndedIterator {
+        (1..self.type_count()).map(TypeId)
+    }
+
+    /// This BTF's own types, in id order.
+    pub fn own_types(&self) -> impl Iterator<Item = TypeView<'_>> {
+        self.own_ids().filter_map(|id| self.type_by_id(id))
+    }
+
+    /// Every type from id 1, base types first.
+    pub fn all_types(&self) -> impl Iterator<Item = TypeView<'_>> {
+        self.all_ids().filter_map(|id| self.type_by_id(id))
+    }
+
+    /// The first string offset this BTF defines.
+    pub fn start_str_off(&self) -> StrOff {
+        StrOff(self.start_str_off)
+    }
+
+    /// One past the last string offset, base strings included.
+    pub fn str_end(&self) -> u32 {
+        self.start_str_off + self.sections.strs.len() as u32
+    }
+
+    /// This BTF's own string section (a split BTF's, without the base's).
+    pub fn own_strings(&self) -> &'a [u8] {
+        self.sections.strs
+    }
+
+    /// The view whose own strings hold `off`, and the offset within them.
+    fn strings_of(&self, off: StrOff) -> Option<(&'a [u8], usize)> {
+        let mut btf = self;
+        while off.0 < btf.start_str_off {
+            btf = btf.base?;
+        }
+        Some((btf.sections.strs, (off.0 - btf.start_str_off) as usize))
+    }
+
+    /// The string at `off` (without its NUL), looked up in the base where
+    /// the offset is below this BTF's.
+    pub fn str_at(&self, off: StrOff) -> Option<&'a [u8]> {
+        let (strs, at) = self.strings_of(off)?;
+        let tail = strs.get(at..)?;
+        Some(&tail[..tail.iter().position(|&b| b == 0)?])
+    }
+
+    /// The first byte of the string at `off` (0 for the empty string),
+    /// without finding where it ends: a cheap test that spares most names a
+    /// full read when looking for a few.
+    pub fn str_first_byte(&self, off: StrOff) -> Option<u8> {
+        let (strs, at) = self.strings_of(off)?;
+        strs.get(at).copied()
+    }
+
+    /// The string at `off`, lossily decoded, or `""` where there is none.
+    pub fn name(&self, off: StrOff) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.str_at(off).unwrap_or_default())
+    }
+
+    /// The record of type `id`, looked up in the base where the id is below this BTF's.
+    pub fn type_by_id(&self, id: TypeId) -> Option<TypeView<'_>> {
+        let mut btf = self;
+        while id.0 < btf.start_id {
+            btf = btf.base?;
+        }
+        let s = &btf.sections;
+        let i = (id.0 - btf.start_id) as usize;
+        let start = *s.records.get(i)? as usize * 4;
+        let end = s.records.get(i + 1).map_or(s.types.len(), |&e| e as usize * 4);
+        Some(TypeView {
+            btf,
+            id,
+            record: s.types.get(start..end)?,
+        })
+    }
+
+    /// Like [`BtfView::type_by_id`], with an error naming the id.
+    pub fn get(&self, id: TypeId) -> Result<TypeView<'_>> {
+        self.type_by_id(id).ok_or(Error::NoSuchType(id))
+    }
+
+    /// The kind of type `id`.
+    pub fn type_kind(&self, id: TypeId) -> Option<Kind> {
+        self.type_by_id(id).map(|t| t.kind())
+    }
+
+    /// The name of type `id` (empty for an anonymous type); `None` when
+    /// there is no such type or its name offset does not resolve.
+    pub fn type_name(&self, id: TypeId) -> Option<&'a [u8]> {
+        self.str_at(self.type_by_id(id)?.name_off())
+    }
+
+    /// The first type named `name`, of any kind, base types included.
+    pub fn find_by_name(&self, name: &str) -> Option<TypeId> {
+        self.find_all_by_name(name).next()
+    }
+
+    /// Every type named `name`, in id order, base types included.
+    pub fn find_all_by_name<'s>(&'s self, name: &'s str) -> impl Iterator<Item = TypeId> + 's {
+        self.all_types()
+            .filter(move |t| self.str_at(t.name_off()) == Some(name.as_bytes()))
+            .map(|t| t.id())
+    }
+
+    /// The first type with this name and kind, base types included.
+    pub fn find_by_name_kind(&self, name: &[u8], kind: Kind) -> Option<TypeId> {
+        self.find_all_by_name_kind(name, kind).next()
+    }
+
+    /// Every type with this name and kind, in id order, base types included.
+    pub fn find_all_by_name_kind<'s>(
+        &'s self,
+        name: &'s [u8],
+        kind: Kind,
+    ) -> impl Iterator<Item = TypeId> + 's {
+        self.all_types()
+            .filter(move |t| t.kind() == kind && self.str_at(t.name_off()) == Some(name))
+            .map(|t| t.id())
+    }
+}
+
+/// One type record of a [`BtfView`], read in place: the common words are
+/// decoded on each call, the record's other words on demand.
+#[derive(Copy, Clone, Debug)]
+pub struct TypeView<'v> {
+    btf: &'v BtfView<'v>,
+    id: TypeId,
+    /// The record's bytes, whole (the parse checked its length).
+    record: &'v [u8],
+}
+
+impl<'v> TypeView<'v> {
+    /// The type's id.
+    pub fn id(&self) -> TypeId {
+        self.id
+    }
+
+    /// The record's bytes as they are in the blob, in its byte order.
+    pub fn bytes(&self) -> &'v [u8] {
+        self.record
+    }
+
+    /// The number of words of the record.
+    pub fn word_count(&self) -> usize {
+        self.record.len() / 4
+    }
+
+    /// Word `i` of the record, in native byte order.
+    pub fn word(&self, i: usize) -> Option<u32> {
+        let b = self.record.get(i.checked_mul(4)?..)?.get(..4)?;
+        Some(self.btf.endian().read_u32([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// The record's words, in native byte order: what
+    /// [`TypeRef::words`](crate::TypeRef::words) of the owned [`Btf`](crate::Btf) holds.
+    pub fn words(&self) -> impl ExactSizeIterator<Item = u32> + 'v {
+        let endian = self.btf.endian();
+        self.record
+            .chunks_exact(4)
+            .map(move |c| endian.read_u32([c[0], c[1], c[2], c[3]]))
+    }
+
+    /// A word of the common part; every record has them.
+    fn common(&self, i: usize) -> u32 {
+        self.word(i).unwrap_or(0)
+    }
+
+    /// The name's string offset.
+    pub fn name_off(&self) -> StrOff {
+        StrOff(self.common(0))
+    }
+
+    /// The name (empty for an anonymous type), `None` when its offset does not resolve.
+    pub fn name(&self) -> Option<&'v [u8]> {
+        self.btf.str_at(self.name_off())
+    }
+
+    /// The record's info word.
+    pub fn info(&self) -> Info {
+        Info(self.common(1))
+    }
+
+    /// The record's kind.
+    pub fn kind(&self) -> Kind {
+        self.info().kind()
+    }
+
+    /// The record's vlen: its number of members, enumerators, parameters or variables (FUNC: linkage).
+    pub fn vlen(&self) -> u32 {
+        self.info().vlen()
+    }
+
+    /// The record's kind_flag.
+    pub fn kind_flag(&self) -> bool {
+        self.info().kind_flag()
+    }
+
+    /// The third word, a size or a type id depending on the kind.
+    pub fn size_or_type(&self) -> u32 {
+        self.common(2)
+    }
+
+    /// The third word read as a size (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT).
+    pub fn size(&self) -> u32 {
+        self.size_or_type()
+    }
+
+    /// The third word read as a type id (PTR, modifiers, TYPEDEF, FUNC, FUNC_PROTO's return, VAR, tags).
+    pub fn type_id(&self) -> TypeId {
+        TypeId(self.size_or_type())
+    }
+}
