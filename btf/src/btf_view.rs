@@ -49,18 +49,16 @@ impl<'a> BtfView<'a> {
     /// described by the blob's kind layout. Errors carry the byte offset in
     /// the blob and, for a record, its type id.
     pub fn parse(blob: &'a [u8]) -> Result<BtfView<'a>> {
-        BtfView::parse_over(blob, None)
+        BtfView::parse_split(blob, None)
     }
 
-    /// Like [`BtfView::parse`], for split BTF over `base`: its type ids
-    /// start at the base's [`BtfView::type_count`], its string offsets at
-    /// the end of the base's strings, and the base's kind layout sizes its
-    /// records when it has none of its own.
-    pub fn parse_split(blob: &'a [u8], base: &'a BtfView<'a>) -> Result<BtfView<'a>> {
-        BtfView::parse_over(blob, Some(base))
-    }
-
-    fn parse_over(blob: &'a [u8], base: Option<&'a BtfView<'a>>) -> Result<BtfView<'a>> {
+    /// Like [`BtfView::parse`], for split BTF over `base` (or base BTF
+    /// when `base` is `None`, as [`Btf::parse_split`](crate::Btf::parse_split)
+    /// takes it): its type ids start at the base's
+    /// [`BtfView::type_count`], its string offsets at the end of the base's
+    /// strings, and the base's kind layout sizes its records when it has
+    /// none of its own.
+    pub fn parse_split(blob: &'a [u8], base: Option<&'a BtfView<'a>>) -> Result<BtfView<'a>> {
         let shape = base.map(|b| BaseShape {
             start_id: b.type_count(),
             layout: b.layout(),
