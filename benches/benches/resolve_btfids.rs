@@ -36,9 +36,7 @@ fn kbtf_bin() -> PathBuf {
 fn kbtf_resolve(path: &Path, base: Option<&Path>) -> usize {
     let base_data = base.map(|b| FileBytes::open(b).unwrap());
     let base_blob = base_data.as_ref().map(|d| btf_blob(d).unwrap());
-    let base_view = base_blob
-        .as_ref()
-        .map(|b| BtfView::parse(b).unwrap());
+    let base_view = base_blob.as_ref().map(|b| BtfView::parse(b).unwrap());
     let data = FileBytes::open(path).unwrap();
     let elf = IdsElf::parse(&data).unwrap();
     let blob = btf_blob(&data).unwrap();

@@ -193,7 +193,10 @@ impl<'a> BtfView<'a> {
         let s = &btf.sections;
         let i = (id.0 - btf.start_id) as usize;
         let start = *s.records.get(i)? as usize * 4;
-        let end = s.records.get(i + 1).map_or(s.types.len(), |&e| e as usize * 4);
+        let end = s
+            .records
+            .get(i + 1)
+            .map_or(s.types.len(), |&e| e as usize * 4);
         Some(TypeView {
             btf,
             id,
@@ -335,5 +338,247 @@ impl<'v> TypeView<'v> {
     /// The third word read as a type id (PTR, modifiers, TYPEDEF, FUNC, FUNC_PROTO's return, VAR, tags).
     pub fn type_id(&self) -> TypeId {
         TypeId(self.size_or_type())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{int_encoding, Btf, Error};
+
+    /// A base of most kinds: an int, a struct with a member, a pointer, a
+    /// function and its prototype.
+    fn base() -> Btf {
+        let mut b = Btf::new();
+        let int = b.add_int("int", 4, int_encoding::SIGNED).unwrap();
+        let s = b.add_struct("task", 8).unwrap();
+        b.add_field("pid", int, 0, 0).unwrap();
+        b.add_ptr(s).unwrap();
+        let proto = b.add_func_proto(int).unwrap();
+        b.add_func_param("t", s).unwrap();
+        b.add_func("do_task", proto, 1).unwrap();
+        b.add_typedef("pid_t", int).unwrap();
+        b
+    }
+
+    /// Every type of `view` reads as the same type of `btf`.
+    fn assert_agrees(view: &BtfView<'_>, btf: &Btf) {
+        assert_eq!(view.type_count(), btf.type_count());
+        assert_eq!(view.start_id(), btf.start_id());
+        assert_eq!(view.str_end(), btf.str_end());
+        for t in view.all_types() {
+            let owned = btf.get(t.id()).unwrap();
+            assert_eq!(t.words().collect::<Vec<_>>(), owned.words(), "[{}]", t.id());
+            assert_eq!(t.kind(), owned.kind());
+            assert_eq!(t.name(), btf.str_at(owned.name_off()));
+            assert_eq!(t.size_or_type(), owned.size());
+        }
+        assert_eq!(view.all_types().count() as u32, btf.type_count() - 1);
+    }
+
+    #[test]
+    fn either_byte_order_reads_as_the_owned_btf() {
+        let btf = base();
+        for endian in [Endian::Little, Endian::Big] {
+            let blob = btf.to_bytes_endian(endian);
+            let view = BtfView::parse(&blob).unwrap();
+            assert_eq!(view.endian(), endian);
+            assert_agrees(&view, &btf);
+            let task = view.find_by_name_kind(b"task", Kind::Struct).unwrap();
+            assert_eq!(view.type_name(task), Some(&b"task"[..]));
+            assert_eq!(view.type_kind(task), Some(Kind::Struct));
+            assert_eq!(view.get(task).unwrap().vlen(), 1);
+            assert_eq!(view.find_by_name("pid_t"), btf.find_by_name("pid_t"));
+            assert_eq!(view.find_by_name_kind(b"task", Kind::Union), None);
+            assert_eq!(
+                view.str_first_byte(view.get(task).unwrap().name_off()),
+                Some(b't')
+            );
+            let owned = Btf::from_view(&view, None).unwrap();
+            assert!(owned.to_bytes() == blob);
+            assert_eq!(owned.endian(), endian);
+        }
+    }
+
+    #[test]
+    fn split_over_a_base_view() {
+        let base_btf = Arc::new(base());
+        let mut split = Btf::new_split(base_btf.clone());
+        let int = base_btf.find_by_name_kind(b"int", Kind::Int).unwrap();
+        let t = split.add_struct("task", 4).unwrap(); // a name the base has too
+        split.add_field("pid", int, 0, 0).unwrap();
+        let own = split.add_typedef("mod_t", t).unwrap();
+        let base_blob = base_btf.to_bytes();
+        for endian in [Endian::Little, Endian::Big] {
+            let blob = split.to_bytes_endian(endian);
+            let base_view = BtfView::parse(&base_blob).unwrap();
+            let view = BtfView::parse_split(&blob, Some(&base_view)).unwrap();
+            assert_eq!(view.start_id(), TypeId(base_btf.type_count()));
+            assert_eq!(view.own_ids().len(), 2);
+            assert_eq!(view.all_ids().len() as u32, split.type_count() - 1);
+            assert_eq!(view.own_types().next().map(|t| t.id()), Some(t));
+            assert!(view.base().is_some());
+            assert_agrees(&view, &split);
+            let tasks: Vec<_> = view.find_all_by_name_kind(b"task", Kind::Struct).collect();
+            assert_eq!(tasks, [TypeId(2), t], "base first");
+            assert_eq!(view.find_all_by_name("task").count(), 2);
+            assert_eq!(view.find_by_name("mod_t"), Some(own));
+            assert_eq!(
+                view.find_by_name("do_task"),
+                base_btf.find_by_name("do_task")
+            );
+            // A base string through the split.
+            assert_eq!(
+                view.str_at(base_btf.find_str(b"pid").unwrap()),
+                Some(&b"pid"[..])
+            );
+
+            let owned = Btf::from_view(&view, Some(base_btf.clone())).unwrap();
+            assert!(owned.to_bytes() == blob);
+            let wrong_base = Arc::new(Btf::new());
+            assert!(matches!(
+                Btf::from_view(&view, Some(wrong_base)),
+                Err(Error::BadArgument(_))
+            ));
+            assert!(matches!(
+                Btf::from_view(&view, None),
+                Err(Error::BadArgument(_))
+            ));
+        }
+    }
+
+    /// A 32-byte header with a kind-layout section that sizes a kind kbtf
+    /// does not know; a split over it without a layout of its own sizes
+    /// that kind by the base's.
+    #[test]
+    fn kind_layout_sizes_unknown_kinds() {
+        let mut btf = base();
+        let mut layout = vec![
+            KindLayout {
+                info_sz: 0,
+                elem_sz: 0,
+                flags: 0
+            };
+            21
+        ];
+        layout[20] = KindLayout {
+            info_sz: 4,
+            elem_sz: 8,
+            flags: 0,
+        };
+        btf.layout = Some(layout.clone());
+        let unknown = btf
+            .add_type(
+                StrOff(0),
+                Info::new(Kind::Unknown(20), false, 2),
+                0,
+                &[7; 5],
+            )
+            .unwrap();
+        let blob = btf.to_bytes();
+        let view = BtfView::parse(&blob).unwrap();
+        assert_eq!(view.header_len(), crate::header::HDR_LEN_LAYOUT);
+        assert_eq!(view.layout(), Some(&layout[..]));
+        assert_eq!(view.get(unknown).unwrap().word_count(), 8);
+        assert_eq!(view.get(unknown).unwrap().word(7), Some(7));
+        assert_eq!(view.get(unknown).unwrap().word(8), None);
+        assert_agrees(&view, &btf);
+        assert!(Btf::from_view(&view, None).unwrap().to_bytes() == blob);
+
+        let base = Arc::new(btf);
+        let mut split = Btf::new_split(base.clone());
+        split
+            .add_type(StrOff(0), Info::new(Kind::Unknown(20), false, 0), 0, &[1])
+            .unwrap();
+        let split_blob = split.to_bytes();
+        let split_view = BtfView::parse_split(&split_blob, Some(&view)).unwrap();
+        assert_eq!(split_view.layout(), Some(&layout[..]));
+        assert_agrees(&split_view, &split);
+        assert!(Btf::from_view(&split_view, Some(base)).unwrap().to_bytes() == split_blob);
+        // Without the base, kind 20 has no size.
+        assert!(matches!(
+            BtfView::parse(&split_blob),
+            Err(Error::BadStrings(_) | Error::UnknownKind { .. })
+        ));
+    }
+
+    /// Structure errors name the record's type id and offset in the blob.
+    #[test]
+    fn bad_records_are_errors_with_id_and_offset() {
+        let btf = base();
+        let blob = btf.to_bytes();
+        let hdr = crate::header::HDR_LEN_BASIC as usize;
+        // Type 3 (the pointer) starts after the int (4 words) and the struct (6).
+        let ptr_at = hdr + 4 * (4 + 6);
+        let mut bad = blob.clone();
+        bad[ptr_at + 4..ptr_at + 8].copy_from_slice(&Info(0x1f << 24).0.to_le_bytes());
+        match BtfView::parse(&bad) {
+            Err(Error::UnknownKind { id, offset, kind }) => {
+                assert_eq!((id, offset, kind), (TypeId(3), ptr_at, 0x1f))
+            }
+            other => panic!("{other:?}"),
+        }
+        bad[ptr_at + 4..ptr_at + 8].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            BtfView::parse(&bad),
+            Err(Error::BadType { id: TypeId(3), offset, .. }) if offset == ptr_at
+        ));
+        // A struct claiming more members than the section holds.
+        let struct_at = hdr + 4 * 4;
+        let mut bad = blob.clone();
+        let info = Info::new(Kind::Struct, false, 1000).0.to_le_bytes();
+        bad[struct_at + 4..struct_at + 8].copy_from_slice(&info);
+        assert!(matches!(
+            BtfView::parse(&bad),
+            Err(Error::Truncated { what: "type record", offset, need, .. })
+                if offset == struct_at && need == 4 * 3003
+        ));
+        // A type section running past the blob's end.
+        assert!(matches!(
+            BtfView::parse(&blob[..blob.len() - 1]),
+            Err(Error::Truncated { .. })
+        ));
+        assert!(matches!(
+            BtfView::parse(&blob[..10]),
+            Err(Error::Truncated {
+                what: "BTF header",
+                ..
+            })
+        ));
+    }
+
+    /// Whatever the bytes, the view accepts exactly the blobs whose
+    /// structure the owned parse accepts, with the same error, and reading
+    /// any accepted view panics nowhere: every truncation and every byte
+    /// of the blob changed.
+    #[test]
+    fn damaged_blobs_are_refused_as_the_owned_parse_refuses_them() {
+        let blob = base().to_bytes_endian(Endian::Big);
+        let mut damaged: Vec<Vec<u8>> = (0..blob.len()).map(|n| blob[..n].to_vec()).collect();
+        for i in 0..blob.len() {
+            for x in [0x01, 0x80, 0xff] {
+                let mut b = blob.clone();
+                b[i] ^= x;
+                damaged.push(b);
+            }
+        }
+        for bytes in &damaged {
+            let view = BtfView::parse(bytes);
+            let owned = Btf::parse_split_unresolved(bytes, None);
+            match (&view, &owned) {
+                (Ok(view), Ok(owned)) => {
+                    assert_agrees(view, owned);
+                    for t in view.all_types() {
+                        let _ = (t.name(), t.type_id(), t.vlen(), t.kind_flag(), t.bytes());
+                    }
+                    let _ = view.find_by_name("task");
+                    let _ = Btf::from_view(view, None);
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!("view {:?}, owned {:?}", view.is_ok(), owned.is_ok()),
+            }
+        }
     }
 }

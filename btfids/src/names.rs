@@ -90,7 +90,11 @@ impl TypeNames for BtfView<'_> {
             if !filter.first_byte(self.str_first_byte(name_off).unwrap_or(0)) {
                 continue;
             }
-            if !f(t.id().0, info.kind(), self.str_at(name_off).unwrap_or_default()) {
+            if !f(
+                t.id().0,
+                info.kind(),
+                self.str_at(name_off).unwrap_or_default(),
+            ) {
                 break;
             }
         }

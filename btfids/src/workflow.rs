@@ -179,7 +179,8 @@ pub fn in_place(
     };
     let Some(ids) = ids else { return Ok(None) };
     let own_blob = own.blob.map_err(|e| e.in_file(elf_path))?;
-    let names = BtfView::parse_split(&own_blob, base_view.as_ref()).map_err(|e| e.in_file(elf_path))?;
+    let names =
+        BtfView::parse_split(&own_blob, base_view.as_ref()).map_err(|e| e.in_file(elf_path))?;
     let outcome = resolve(ids, &names, &[]).map_err(|e| e.in_file(elf_path))?;
     let patches = if outcome.moves.is_empty() && outcome.section == ids.section_bytes() {
         Vec::new()
