@@ -116,7 +116,7 @@ impl<'a> BtfView<'a> {
     /// One past the last type id, counting void and the base: libbpf's `btf__type_cnt`.
     pub fn type_count(&self) -> u32 {
         // The parse refused more than MAX_NR_TYPES ids, so this cannot wrap.
-        self.start_id + self.sections.records.len() as u32
+        self.start_id + self.sections.record_count() as u32
     }
 
     /// The ids of this BTF's own types (not its base's).
@@ -131,12 +131,29 @@ impl<'a> BtfView<'a> {
 
     /// This BTF's own types, in id order.
     pub fn own_types(&self) -> impl Iterator<Item = TypeView<'_>> {
-        self.own_ids().filter_map(|id| self.type_by_id(id))
+        let s = &self.sections;
+        let endian = s.endian;
+        s.records
+            .windows(2)
+            .zip(self.own_ids())
+            .map(move |(bounds, id)| TypeView {
+                btf: self,
+                id,
+                endian,
+                record: s
+                    .types
+                    .get(bounds[0] as usize * 4..bounds[1] as usize * 4)
+                    .unwrap_or_default(),
+            })
     }
 
     /// Every type from id 1, base types first.
     pub fn all_types(&self) -> impl Iterator<Item = TypeView<'_>> {
-        self.all_ids().filter_map(|id| self.type_by_id(id))
+        let mut chain = vec![self];
+        while let Some(base) = chain.last().and_then(|v| v.base) {
+            chain.push(base);
+        }
+        chain.into_iter().rev().flat_map(BtfView::own_types)
     }
 
     /// The first string offset this BTF defines.
@@ -193,13 +210,11 @@ impl<'a> BtfView<'a> {
         let s = &btf.sections;
         let i = (id.0 - btf.start_id) as usize;
         let start = *s.records.get(i)? as usize * 4;
-        let end = s
-            .records
-            .get(i + 1)
-            .map_or(s.types.len(), |&e| e as usize * 4);
+        let end = *s.records.get(i + 1)? as usize * 4;
         Some(TypeView {
             btf,
             id,
+            endian: s.endian,
             record: s.types.get(start..end)?,
         })
     }
@@ -255,6 +270,8 @@ impl<'a> BtfView<'a> {
 pub struct TypeView<'v> {
     btf: &'v BtfView<'v>,
     id: TypeId,
+    /// The blob's byte order, kept here: every accessor decodes with it.
+    endian: Endian,
     /// The record's bytes, whole (the parse checked its length).
     record: &'v [u8],
 }
@@ -278,13 +295,13 @@ impl<'v> TypeView<'v> {
     /// Word `i` of the record, in native byte order.
     pub fn word(&self, i: usize) -> Option<u32> {
         let b = self.record.get(i.checked_mul(4)?..)?.get(..4)?;
-        Some(self.btf.endian().read_u32([b[0], b[1], b[2], b[3]]))
+        Some(self.endian.read_u32([b[0], b[1], b[2], b[3]]))
     }
 
     /// The record's words, in native byte order: what
     /// [`TypeRef::words`](crate::TypeRef::words) of the owned [`Btf`](crate::Btf) holds.
     pub fn words(&self) -> impl ExactSizeIterator<Item = u32> + 'v {
-        let endian = self.btf.endian();
+        let endian = self.endian;
         self.record
             .chunks_exact(4)
             .map(move |c| endian.read_u32([c[0], c[1], c[2], c[3]]))

@@ -152,6 +152,8 @@ impl Btf {
         btf.strings = StringTable::from_bytes(sections.strs.to_vec());
         sections.endian.read_words(sections.types, &mut btf.words);
         btf.offsets = sections.records;
+        // The end of the last record: a Btf finds it as its words' end.
+        btf.offsets.pop();
         btf
     }
 

@@ -36,7 +36,8 @@ pub(crate) struct Sections<'a> {
     pub types: &'a [u8],
     /// The string section.
     pub strs: &'a [u8],
-    /// Word index into `types` of each record, in id order.
+    /// Word index into `types` of each record, in id order, then the
+    /// section's end: record `i` is words `records[i]..records[i + 1]`.
     pub records: Vec<u32>,
 }
 
@@ -105,9 +106,15 @@ impl<'a> Sections<'a> {
             records,
         })
     }
+
+    /// The number of records.
+    pub fn record_count(&self) -> usize {
+        self.records.len().saturating_sub(1)
+    }
 }
 
-/// Finds where each record of the type section `types` starts, in words.
+/// Finds where each record of the type section `types` starts, in words,
+/// and ends the list with the section's end.
 /// `types_at` is the section's offset in the blob, for errors; `start_id`
 /// the first record's id.
 fn index_records(
@@ -145,7 +152,7 @@ fn index_records(
                 what: "kind 0 (UNKN) is not a type".into(),
             });
         }
-        let len = record::record_words(info, layout).ok_or(Error::UnknownKind {
+        let len = record::record_words(info, layout).ok_or_else(|| Error::UnknownKind {
             id,
             offset,
             kind: info.raw_kind(),
@@ -159,6 +166,7 @@ fn index_records(
         records.push(at as u32);
         at += len;
     }
+    records.push(at as u32);
     Ok(records)
 }
 
