@@ -63,7 +63,7 @@ impl<'a> BtfView<'a> {
             start_id: b.type_count(),
             layout: b.layout(),
         });
-        let sections = Sections::parse(blob, shape)?;
+        let sections = Sections::parse(blob, shape, true)?;
         let start_str_off = base.map_or(0, BtfView::str_end);
         // Keeps `str_end` from wrapping, here and in splits over this view.
         start_str_off
@@ -135,10 +135,12 @@ impl<'a> BtfView<'a> {
         let endian = s.endian;
         s.records
             .windows(2)
+            .zip(&s.infos)
             .zip(self.own_ids())
-            .map(move |(bounds, id)| TypeView {
+            .map(move |((bounds, &info), id)| TypeView {
                 btf: self,
                 id,
+                info,
                 endian,
                 record: s
                     .types
@@ -214,6 +216,7 @@ impl<'a> BtfView<'a> {
         Some(TypeView {
             btf,
             id,
+            info: *s.infos.get(i)?,
             endian: s.endian,
             record: s.types.get(start..end)?,
         })
@@ -270,6 +273,8 @@ impl<'a> BtfView<'a> {
 pub struct TypeView<'v> {
     btf: &'v BtfView<'v>,
     id: TypeId,
+    /// The info word, from the view's index: testing kinds reads no record.
+    info: Info,
     /// The blob's byte order, kept here: every accessor decodes with it.
     endian: Endian,
     /// The record's bytes, whole (the parse checked its length).
@@ -324,7 +329,7 @@ impl<'v> TypeView<'v> {
 
     /// The record's info word.
     pub fn info(&self) -> Info {
-        Info(self.common(1))
+        self.info
     }
 
     /// The record's kind.

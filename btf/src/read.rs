@@ -135,7 +135,7 @@ impl Btf {
             start_id: b.type_count(),
             layout: b.layout(),
         });
-        let sections = Sections::parse(blob, shape)?;
+        let sections = Sections::parse(blob, shape, false)?;
         Ok(Btf::from_sections(sections, base))
     }
 

@@ -39,12 +39,20 @@ pub(crate) struct Sections<'a> {
     /// Word index into `types` of each record, in id order, then the
     /// section's end: record `i` is words `records[i]..records[i + 1]`.
     pub records: Vec<u32>,
+    /// The info word of each record, when asked for: a walk over the
+    /// kinds then reads this index, not the records.
+    pub infos: Vec<Info>,
 }
 
 impl<'a> Sections<'a> {
     /// Checks the structure of `blob`, as base BTF (`base` `None`) or as
-    /// split BTF over a base of that shape.
-    pub fn parse(blob: &'a [u8], base: Option<BaseShape<'_>>) -> Result<Sections<'a>> {
+    /// split BTF over a base of that shape; with `keep_infos`, keeps each
+    /// record's info word.
+    pub fn parse(
+        blob: &'a [u8],
+        base: Option<BaseShape<'_>>,
+        keep_infos: bool,
+    ) -> Result<Sections<'a>> {
         let header = Header::parse(blob)?;
         let data = &blob[header.hdr_len as usize..];
         let section = |what: &'static str, off: u32, len: u32| -> Result<&'a [u8]> {
@@ -89,12 +97,14 @@ impl<'a> Sections<'a> {
         };
         check_strings(strs, base.is_none())?;
         let types_at = header.hdr_len as usize + header.type_off as usize;
+        let mut infos = Vec::new();
         let records = index_records(
             types,
             header.endian,
             types_at,
             base.map_or(1, |b| b.start_id),
             layout.as_deref().or(base.and_then(|b| b.layout)),
+            keep_infos.then_some(&mut infos),
         )?;
         Ok(Sections {
             endian: header.endian,
@@ -104,6 +114,7 @@ impl<'a> Sections<'a> {
             types,
             strs,
             records,
+            infos,
         })
     }
 
@@ -114,7 +125,8 @@ impl<'a> Sections<'a> {
 }
 
 /// Finds where each record of the type section `types` starts, in words,
-/// and ends the list with the section's end.
+/// and ends the list with the section's end; appends each record's info
+/// word to `infos` when given.
 /// `types_at` is the section's offset in the blob, for errors; `start_id`
 /// the first record's id.
 fn index_records(
@@ -123,6 +135,7 @@ fn index_records(
     types_at: usize,
     start_id: u32,
     layout: Option<&[KindLayout]>,
+    mut infos: Option<&mut Vec<Info>>,
 ) -> Result<Vec<u32>> {
     let words = types.len() / 4;
     let word = |at: usize| {
@@ -164,6 +177,9 @@ fn index_records(
             return Err(Error::Limit(format!("more than {MAX_NR_TYPES} types")));
         }
         records.push(at as u32);
+        if let Some(infos) = infos.as_deref_mut() {
+            infos.push(info);
+        }
         at += len;
     }
     records.push(at as u32);
