@@ -1,37 +1,40 @@
-//! [`BtfView`]: a BTF blob read in place. The blob (a `.BTF` section, a
-//! mapped file) stays where it is; parsing checks its structure as
-//! [`Btf::parse`](crate::Btf::parse) does and keeps only the word index of
-//! each record. Records are decoded from the blob's byte order when read.
-//!
-//! A view is for reading many types once, fast, from a blob that outlives
-//! the work: resolving a vmlinux's `.BTF_ids`, finding a type by name. To
-//! change, deduplicate or write BTF, make the owned [`Btf`](crate::Btf) of it with
-//! [`Btf::from_view`](crate::Btf::from_view).
-//!
-//! ```
-//! use kbtf_btf::{Btf, BtfView, Kind};
-//!
-//! let mut btf = Btf::new();
-//! let int = btf.add_int("int", 4, 0).unwrap();
-//! let blob = btf.to_bytes();
-//!
-//! let view = BtfView::parse(&blob).unwrap();
-//! assert_eq!(view.find_by_name_kind(b"int", Kind::Int), Some(int));
-//! let t = view.get(int).unwrap();
-//! assert_eq!((t.kind(), t.name(), t.size()), (Kind::Int, Some(&b"int"[..]), 4));
-//! assert_eq!(Btf::from_view(&view, None).unwrap().to_bytes(), blob);
-//! ```
-//!
-//! Type ids and string offsets inside records are not checked against the
-//! BTF (the owned [`Btf`](crate::Btf) checks them): a lookup of one that does not
-//! resolve answers `None`.
+//! [`BtfView`], BTF read in place, and [`TypeView`], one of its records:
+//! the zero-copy reader beside the owned [`crate::Btf`].
 
 use std::borrow::Cow;
 
 use crate::sections::{BaseShape, Sections};
 use crate::{Endian, Error, Info, Kind, KindLayout, Result, StrOff, TypeId};
 
-/// A BTF blob, base or split, read in place (see the [module](self) docs).
+/// A BTF blob, base or split, read in place. The blob (a `.BTF` section, a
+/// mapped file) stays where it is; parsing checks its structure as
+/// [`Btf::parse`](crate::Btf::parse) does and keeps only an index: where
+/// each record starts, and its info word (8 bytes a type, so that a walk
+/// over kinds reads no record). Records are decoded from the blob's byte
+/// order when read.
+///
+/// A view is for reading many types once, fast, from a blob that outlives
+/// the work: resolving a vmlinux's `.BTF_ids`, finding a type by name. To
+/// change, deduplicate or write BTF, make the owned [`Btf`](crate::Btf) of it with
+/// [`Btf::from_view`](crate::Btf::from_view).
+///
+/// ```
+/// use kbtf_btf::{Btf, BtfView, Kind};
+///
+/// let mut btf = Btf::new();
+/// let int = btf.add_int("int", 4, 0).unwrap();
+/// let blob = btf.to_bytes();
+///
+/// let view = BtfView::parse(&blob).unwrap();
+/// assert_eq!(view.find_by_name_kind(b"int", Kind::Int), Some(int));
+/// let t = view.get(int).unwrap();
+/// assert_eq!((t.kind(), t.name(), t.size()), (Kind::Int, Some(&b"int"[..]), 4));
+/// assert_eq!(Btf::from_view(&view, None).unwrap().to_bytes(), blob);
+/// ```
+///
+/// Type ids and string offsets inside records are not checked against the
+/// BTF (the owned [`Btf`](crate::Btf) checks them): a lookup of one that does not
+/// resolve answers `None`.
 #[derive(Clone, Debug)]
 pub struct BtfView<'a> {
     base: Option<&'a BtfView<'a>>,
