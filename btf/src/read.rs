@@ -68,7 +68,7 @@ impl Btf {
                 view.base().map_or(0, BtfView::type_count)
             )));
         }
-        let btf = Btf::from_sections(view.sections().clone(), base);
+        let btf = Btf::from_sections(view.sections().without_infos(), base);
         btf.check_resolved()?;
         Ok(btf)
     }

@@ -24,7 +24,7 @@ pub(crate) struct BaseShape<'b> {
 }
 
 /// A blob whose structure has been checked.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Sections<'a> {
     pub endian: Endian,
     /// The header's length and its bytes past the known fields.
@@ -118,9 +118,37 @@ impl<'a> Sections<'a> {
         })
     }
 
+    /// A copy for the owned [`crate::Btf`], which has no use for the infos.
+    pub fn without_infos(&self) -> Sections<'a> {
+        Sections {
+            endian: self.endian,
+            hdr_len: self.hdr_len,
+            hdr_extra: self.hdr_extra.clone(),
+            layout: self.layout.clone(),
+            types: self.types,
+            strs: self.strs,
+            records: self.records.clone(),
+            infos: Vec::new(),
+        }
+    }
+
     /// The number of records.
     pub fn record_count(&self) -> usize {
         self.records.len().saturating_sub(1)
+    }
+}
+
+/// The shape, not the index: a vmlinux's has some 100,000 entries.
+impl std::fmt::Debug for Sections<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sections")
+            .field("endian", &self.endian)
+            .field("hdr_len", &self.hdr_len)
+            .field("layout", &self.layout.as_ref().map(Vec::len))
+            .field("types", &self.types.len())
+            .field("strs", &self.strs.len())
+            .field("records", &self.record_count())
+            .finish()
     }
 }
 
