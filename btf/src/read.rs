@@ -140,7 +140,7 @@ impl Btf {
     }
 
     /// The owned copy of a blob whose structure was checked over `base`.
-    pub(crate) fn from_sections(sections: Sections<'_>, base: Option<Arc<Btf>>) -> Btf {
+    fn from_sections(sections: Sections<'_>, base: Option<Arc<Btf>>) -> Btf {
         let mut btf = match base {
             Some(base) => Btf::new_split(base),
             None => Btf::new(),
