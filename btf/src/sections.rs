@@ -171,12 +171,7 @@ fn index_records(
             .get(at * 4..at * 4 + 4)
             .map_or(0, |b| endian.read_u32([b[0], b[1], b[2], b[3]]))
     };
-    // A record is at least 3 words; kernel BTF averages over 20. Reserving
-    // for 16 keeps a vmlinux's index from being copied as it grows.
-    let mut records = Vec::with_capacity(words / 16 + 1);
-    if let Some(infos) = infos.as_deref_mut() {
-        infos.reserve(words / 16);
-    }
+    let mut records = Vec::new();
     let mut at = 0usize;
     while at < words {
         let id = TypeId(start_id.saturating_add(records.len() as u32));
