@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use kbtf_btf::input::{btf_blob, FileBytes};
-use kbtf_btfids::{resolve, BtfNames, IdsElf};
+use kbtf_btf::BtfView;
+use kbtf_btfids::{resolve, IdsElf};
 
 const UPSTREAM: &str =
     "/usr/lib/linux-kbuild-6.12.117+deb12/tools/bpf/resolve_btfids/resolve_btfids";
@@ -35,13 +36,11 @@ fn kbtf_bin() -> PathBuf {
 fn kbtf_resolve(path: &Path, base: Option<&Path>) -> usize {
     let base_data = base.map(|b| FileBytes::open(b).unwrap());
     let base_blob = base_data.as_ref().map(|d| btf_blob(d).unwrap());
-    let base_names = base_blob
-        .as_ref()
-        .map(|b| BtfNames::parse(b, None).unwrap());
+    let base_view = base_blob.as_ref().map(|b| BtfView::parse(b).unwrap());
     let data = FileBytes::open(path).unwrap();
     let elf = IdsElf::parse(&data).unwrap();
     let blob = btf_blob(&data).unwrap();
-    let names = BtfNames::parse(&blob, base_names.as_ref()).unwrap();
+    let names = BtfView::parse_split(&blob, base_view.as_ref()).unwrap();
     let outcome = resolve(&elf, &names, &[]).unwrap();
     outcome.section.len() + outcome.moves.len()
 }

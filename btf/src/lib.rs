@@ -45,6 +45,7 @@
 mod add_btf;
 pub mod atomic;
 mod btf;
+mod btf_view;
 mod build;
 pub mod check;
 pub mod dedup;
@@ -67,6 +68,7 @@ pub mod permute;
 mod read;
 mod record;
 pub mod relocate;
+mod sections;
 pub mod signals;
 mod strings;
 pub mod sysfs;
@@ -74,6 +76,7 @@ mod view;
 mod write;
 
 pub use btf::{Btf, RecordMut};
+pub use btf_view::{BtfView, TypeView};
 pub use endian::Endian;
 pub use error::{Error, Result};
 pub use header::KindLayout;

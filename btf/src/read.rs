@@ -1,12 +1,13 @@
 //! Parsing a BTF blob into a [`Btf`], with the checks libbpf makes before it
-//! hands a BTF to anyone: sections inside the blob, whole records, type ids
-//! and string offsets in range. Nothing past this point needs to bounds-check.
+//! hands a BTF to anyone: the structure (sections inside the blob, whole
+//! records; `sections`, shared with [`BtfView`]), then type ids and string
+//! offsets in range. Nothing past this point needs to bounds-check.
 
 use std::sync::Arc;
 
-use crate::header::{Header, KindLayout};
-use crate::record::{self, COMMON_WORDS};
-use crate::{Btf, Error, Info, Kind, Result, StrOff, StringTable, TypeId};
+use crate::record;
+use crate::sections::{BaseShape, Sections};
+use crate::{Btf, BtfView, Error, Kind, Result, StrOff, StringTable, TypeId};
 
 /// The highest type id the kernel accepts (`BTF_MAX_TYPE`).
 pub const MAX_TYPE_ID: u32 = 0xf_ffff;
@@ -30,8 +31,45 @@ impl Btf {
     /// the base is something else. Any of these is [`Error::BaseMismatch`].
     pub fn parse_split(blob: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
         let btf = Btf::parse_split_unresolved(blob, base)?;
-        btf.check_references().map_err(|e| btf.blame_base(e))?;
-        btf.check_base_strings()?;
+        btf.check_resolved()?;
+        Ok(btf)
+    }
+
+    /// The checks of a parse past the structure: references resolve, and
+    /// fit the base.
+    fn check_resolved(&self) -> Result<()> {
+        self.check_references().map_err(|e| self.blame_base(e))?;
+        self.check_base_strings()
+    }
+
+    /// The owned copy of a view: the same [`Btf`] that [`Btf::parse_split`]
+    /// makes of the view's blob, with the same checks of type ids and
+    /// string offsets (which the view does not make).
+    ///
+    /// A split view's owned copy is split over `base`, the owned copy of
+    /// the view's base (as [`Btf::from_view`] or [`Btf::parse`] makes it);
+    /// a base view takes `None`. A `base` of another type count, string
+    /// length or kind layout than the view's base is
+    /// [`Error::BadArgument`].
+    pub fn from_view(view: &BtfView<'_>, base: Option<Arc<Btf>>) -> Result<Btf> {
+        let fits = match (view.base(), base.as_deref()) {
+            (None, None) => true,
+            (Some(v), Some(b)) => {
+                v.type_count() == b.type_count()
+                    && v.str_end() == b.str_end()
+                    && v.layout() == b.layout()
+            }
+            _ => false,
+        };
+        if !fits {
+            return Err(Error::BadArgument(format!(
+                "the base given ({} types) is not the owned copy of the view's base ({} types)",
+                base.map_or(0, |b| b.type_count()),
+                view.base().map_or(0, BtfView::type_count)
+            )));
+        }
+        let btf = Btf::from_sections(view.sections().without_infos(), base);
+        btf.check_resolved()?;
         Ok(btf)
     }
 
@@ -93,107 +131,30 @@ impl Btf {
     /// kernel does, after the per-record rules. Views may not follow such a
     /// BTF's references blindly.
     pub(crate) fn parse_split_unresolved(blob: &[u8], base: Option<Arc<Btf>>) -> Result<Btf> {
-        let header = Header::parse(blob)?;
-        let data = &blob[header.hdr_len as usize..];
-        let section = |what: &'static str, off: u32, len: u32| -> Result<&[u8]> {
-            let (off, len) = (off as usize, len as usize);
-            off.checked_add(len)
-                .and_then(|end| data.get(off..end))
-                .ok_or(Error::Truncated {
-                    what,
-                    offset: header.hdr_len as usize + off,
-                    need: len,
-                    len: blob.len(),
-                })
-        };
-        if header.type_off % 4 != 0 || header.type_len % 4 != 0 {
-            return Err(Error::BadHeader(format!(
-                "type section at {} of {} bytes is not word aligned",
-                header.type_off, header.type_len
-            )));
-        }
-        // libbpf's rule: the type section ends where the string section may
-        // start. Without it, one byte could be read both as a type and as a
-        // string, and the rewrite (which separates them) would differ.
-        if header.type_off as u64 + header.type_len as u64 > header.str_off as u64 {
-            return Err(Error::BadHeader(format!(
-                "type section at {} + {} overlaps the string section at {} + {}",
-                header.type_off, header.type_len, header.str_off, header.str_len
-            )));
-        }
-        let types = section("type section", header.type_off, header.type_len)?;
-        let strs = section("string section", header.str_off, header.str_len)?;
-        let layout = match header.layout {
-            Some((off, len)) if len > 0 => {
-                if len % 4 != 0 {
-                    return Err(Error::BadHeader(format!(
-                        "kind layout length {len} is not a multiple of 4"
-                    )));
-                }
-                let bytes = section("kind layout section", off, len)?;
-                Some(KindLayout::parse_section(bytes, header.endian))
-            }
-            _ => None,
-        };
-        check_strings(strs, base.is_none())?;
+        let shape = base.as_deref().map(|b| BaseShape {
+            start_id: b.type_count(),
+            layout: b.layout(),
+        });
+        let sections = Sections::parse(blob, shape, false)?;
+        Ok(Btf::from_sections(sections, base))
+    }
 
+    /// The owned copy of a blob whose structure was checked over `base`.
+    fn from_sections(sections: Sections<'_>, base: Option<Arc<Btf>>) -> Btf {
         let mut btf = match base {
             Some(base) => Btf::new_split(base),
             None => Btf::new(),
         };
-        btf.endian = header.endian;
-        btf.hdr_len = header.hdr_len;
-        btf.hdr_extra = header.extra;
-        btf.layout = layout;
-        btf.strings = StringTable::from_bytes(strs.to_vec());
-        header.endian.read_words(types, &mut btf.words);
-        btf.index_records(header.hdr_len as usize + header.type_off as usize)?;
-        Ok(btf)
-    }
-
-    /// Finds where each record starts. `blob_off` is the type section's offset in the blob, for errors.
-    fn index_records(&mut self, blob_off: usize) -> Result<()> {
-        let layout = self.layout().map(<[KindLayout]>::to_vec);
-        let mut at = 0usize;
-        while at < self.words.len() {
-            let id = TypeId(self.type_count());
-            let offset = blob_off + at * 4;
-            if self.words.len() - at < COMMON_WORDS {
-                return Err(Error::Truncated {
-                    what: "type record",
-                    offset,
-                    need: COMMON_WORDS * 4,
-                    len: blob_off + self.words.len() * 4,
-                });
-            }
-            let info = Info(self.words[at + 1]);
-            if info.raw_kind() == 0 {
-                return Err(Error::BadType {
-                    id,
-                    offset,
-                    what: "kind 0 (UNKN) is not a type".into(),
-                });
-            }
-            let len = record::record_words(info, layout.as_deref()).ok_or(Error::UnknownKind {
-                id,
-                offset,
-                kind: info.raw_kind(),
-            })?;
-            if self.words.len() - at < len {
-                return Err(Error::Truncated {
-                    what: "type record",
-                    offset,
-                    need: len * 4,
-                    len: blob_off + self.words.len() * 4,
-                });
-            }
-            if id.0 > MAX_NR_TYPES {
-                return Err(Error::Limit(format!("more than {MAX_NR_TYPES} types")));
-            }
-            self.offsets.push(at as u32);
-            at += len;
-        }
-        Ok(())
+        btf.endian = sections.endian;
+        btf.hdr_len = sections.hdr_len;
+        btf.hdr_extra = sections.hdr_extra;
+        btf.layout = sections.layout;
+        btf.strings = StringTable::from_bytes(sections.strs.to_vec());
+        sections.endian.read_words(sections.types, &mut btf.words);
+        btf.offsets = sections.records;
+        // The end of the last record: a Btf finds it as its words' end.
+        btf.offsets.pop();
+        btf
     }
 
     /// Every type id and string offset must resolve, and FUNC must point at a FUNC_PROTO.
@@ -237,18 +198,4 @@ impl Btf {
         }
         Ok(())
     }
-}
-
-fn check_strings(strs: &[u8], is_base: bool) -> Result<()> {
-    if is_base && strs.first() != Some(&0) {
-        return Err(Error::BadStrings(
-            "a base BTF's strings must start with the empty string".into(),
-        ));
-    }
-    if !strs.is_empty() && strs.last() != Some(&0) {
-        return Err(Error::BadStrings(
-            "the last string is not NUL-terminated".into(),
-        ));
-    }
-    Ok(())
 }

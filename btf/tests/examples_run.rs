@@ -142,3 +142,27 @@ fn vmlinux_h_is_the_c_dump() {
     assert!(out.stdout.starts_with(b"#ifndef __VMLINUX_H__"));
     assert!(out.stdout == want, "vmlinux_h differs from write_c");
 }
+
+#[test]
+fn view_mapped_reads_in_place_as_btf_does() {
+    let Some(corpus) = Corpus::find() else { return };
+    let (path, btf) = vmlinux(&corpus);
+    let structs = btf
+        .all_ids()
+        .filter(|&id| btf.get(id).unwrap().kind() == Kind::Struct)
+        .count();
+    let mut want = format!(
+        "{}: {} types, {structs} structs\n",
+        path.display(),
+        btf.type_count() - 1
+    );
+    for id in btf.find_all_by_name("task_struct") {
+        let t = btf.get(id).unwrap();
+        want += &format!(
+            "[{id}] {} task_struct: {} words\n",
+            t.kind(),
+            t.words().len()
+        );
+    }
+    assert_eq!(run("view_mapped", &[&path]), want);
+}

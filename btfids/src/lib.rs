@@ -53,5 +53,5 @@ pub mod workflow;
 pub use elf::{IdSymbol, IdsElf};
 pub use error::{Error, Result};
 pub use layout::{Layout, Set};
-pub use names::{BtfNames, NameFilter, TypeNames};
+pub use names::{NameFilter, TypeNames};
 pub use patch::{move_symbols, patch_section, resolve, Outcome, SymbolMove};

@@ -68,11 +68,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kbtf_btf::input::btf_blob;
-use kbtf_btf::Btf;
+use kbtf_btf::{Btf, BtfView};
 
 use crate::btf2btf::{btf2btf_with, Btf2Btf, Btf2BtfOptions};
 use crate::elf::distilled_base_blob;
-use crate::names::{BtfNames, TypeNames};
+use crate::names::TypeNames;
 use crate::{move_symbols, moves, patch_section, resolve, Error, IdsElf, Outcome, Result};
 
 /// The base file a run is given (`-b`/`--btf_base`): its path, to name it
@@ -173,13 +173,14 @@ pub fn in_place(
 ) -> Result<Option<InPlace>> {
     let mut own = OwnBtf::read(elf).map_err(|e| e.in_file(elf_path))?;
     let (base_blob, base_path) = own_base_blob(elf_path, &mut own, base)?;
-    let base_names = match &base_blob {
-        Some(b) => Some(BtfNames::parse(b, None).map_err(|e| e.in_file(base_path))?),
+    let base_view = match &base_blob {
+        Some(b) => Some(BtfView::parse(b).map_err(|e| e.in_file(base_path))?),
         None => None,
     };
     let Some(ids) = ids else { return Ok(None) };
     let own_blob = own.blob.map_err(|e| e.in_file(elf_path))?;
-    let names = BtfNames::parse(&own_blob, base_names.as_ref()).map_err(|e| e.in_file(elf_path))?;
+    let names =
+        BtfView::parse_split(&own_blob, base_view.as_ref()).map_err(|e| e.in_file(elf_path))?;
     let outcome = resolve(ids, &names, &[]).map_err(|e| e.in_file(elf_path))?;
     let patches = if outcome.moves.is_empty() && outcome.section == ids.section_bytes() {
         Vec::new()
@@ -271,8 +272,8 @@ pub fn btf_mode(
 ) -> Result<BtfMode> {
     let mut own = OwnBtf::read(elf).map_err(|e| e.in_file(elf_path))?;
     let (base_blob, base_path) = own_base_blob(elf_path, &mut own, base)?;
-    let base_names = match &base_blob {
-        Some(b) => Some(BtfNames::parse(b, None).map_err(|e| e.in_file(base_path))?),
+    let base_view = match &base_blob {
+        Some(b) => Some(BtfView::parse(b).map_err(|e| e.in_file(base_path))?),
         None => None,
     };
     // pahole's X.BTF.1 is over --btf_base, whatever the file holds.
@@ -292,7 +293,7 @@ pub fn btf_mode(
         .blob
         .as_deref()
         .ok()
-        .and_then(|b| BtfNames::parse(b, base_names.as_ref()).ok());
+        .and_then(|b| BtfView::parse_split(b, base_view.as_ref()).ok());
     let earlier: Vec<&dyn TypeNames> = own_names.iter().map(|n| n as &dyn TypeNames).collect();
     // A problem of the BTF is named by its file, one of .BTF_ids by the ELF file.
     let opts = Btf2BtfOptions { distill_base };

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use kbtf_btf::Btf;
-use kbtf_btfids::{resolve, BtfNames, IdsElf};
+use kbtf_btf::{Btf, BtfView};
+use kbtf_btfids::{resolve, IdsElf};
 use object::{Object, ObjectSection, ObjectSymbol};
 
 const UPSTREAM: &str =
@@ -164,10 +164,10 @@ fn fresh_copy(bytes: &[u8], oracle: &Oracle) -> Vec<u8> {
 
 /// kbtf resolving in place, reading names straight from the blobs (as the
 /// CLI does); the result must not differ from resolving through the `Btf` model.
-fn kbtf(bytes: &[u8], base: Option<(&Arc<Btf>, &BtfNames)>) -> Vec<u8> {
+fn kbtf(bytes: &[u8], base: Option<(&Arc<Btf>, &BtfView)>) -> Vec<u8> {
     let elf = IdsElf::parse(bytes).unwrap();
     let blob = kbtf_btf::input::btf_blob(bytes).unwrap();
-    let names = BtfNames::parse(&blob, base.map(|b| b.1)).unwrap();
+    let names = BtfView::parse_split(&blob, base.map(|b| b.1)).unwrap();
     let outcome = resolve(&elf, &names, &[]).unwrap();
     let btf = Btf::parse_split(&blob, base.map(|b| b.0.clone())).unwrap();
     let by_model = resolve(&elf, &btf, &[]).unwrap();
@@ -244,7 +244,7 @@ fn corpus_btf_ids_identity_and_idempotence() {
     let base = Arc::new(Btf::from_file(&vmlinux).unwrap());
     let vmlinux_bytes = std::fs::read(&vmlinux).unwrap();
     let base_blob = kbtf_btf::input::btf_blob(&vmlinux_bytes).unwrap();
-    let base_names = BtfNames::parse(&base_blob, None).unwrap();
+    let base_view = BtfView::parse(&base_blob).unwrap();
     let files = files_with_btf_ids(&c);
     let names: Vec<String> = files
         .iter()
@@ -269,7 +269,7 @@ fn corpus_btf_ids_identity_and_idempotence() {
         let (b, bpath) = if is_vmlinux {
             (None, None)
         } else {
-            (Some((&base, &base_names)), Some(vmlinux.as_path()))
+            (Some((&base, &base_view)), Some(vmlinux.as_path()))
         };
         let shipped_bytes = std::fs::read(path).unwrap();
         let shipped = id_symbols(&shipped_bytes).0;

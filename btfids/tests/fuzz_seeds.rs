@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kbtf_btf::input::btf_blob;
-use kbtf_btfids::{resolve, BtfNames, IdsElf, Outcome};
+use kbtf_btf::BtfView;
+use kbtf_btfids::{resolve, IdsElf, Outcome};
 
 const UPSTREAM: &str =
     "/usr/lib/linux-kbuild-6.12.117+deb12/tools/bpf/resolve_btfids/resolve_btfids";
@@ -21,7 +22,7 @@ fn seed(name: &str) -> PathBuf {
 /// kbtf's outcome for `bytes`, against its own .BTF.
 fn kbtf(bytes: &[u8]) -> (Outcome, Vec<u8>) {
     let blob = btf_blob(bytes).unwrap();
-    let names = BtfNames::parse(&blob, None).unwrap();
+    let names = BtfView::parse(&blob).unwrap();
     let elf = IdsElf::parse(bytes).unwrap();
     let outcome = resolve(&elf, &names, &[]).unwrap();
     let patched = outcome.apply(&elf);
@@ -102,7 +103,7 @@ fn seeds_resolve_as_upstream_resolves_them() {
         let (Ok(elf), Ok(blob)) = (IdsElf::parse(&bytes), btf_blob(&bytes)) else {
             continue;
         };
-        if let Ok(names) = BtfNames::parse(&blob, None) {
+        if let Ok(names) = BtfView::parse(&blob) {
             let _ = resolve(&elf, &names, &[]);
         }
     }

@@ -3,8 +3,8 @@
 //! symbol used by a relocation, stale symbols with no BTF to recover them,
 //! malformed sets) and upstream's warnings.
 
-use kbtf_btf::{Btf, Endian, Info, Kind, StrOff, TypeId};
-use kbtf_btfids::{resolve, BtfNames, Error, IdsElf};
+use kbtf_btf::{Btf, BtfView, Endian, Info, Kind, StrOff, TypeId};
+use kbtf_btfids::{resolve, Error, IdsElf};
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
 use object::{
     Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind,
@@ -181,7 +181,7 @@ fn every_class_and_byte_order_is_idempotent() {
             Endian::Big
         };
         let blob = btf.to_bytes_endian(e);
-        let names = BtfNames::parse(&blob, None).unwrap();
+        let names = BtfView::parse(&blob).unwrap();
         let elf = IdsElf::parse(&fresh).unwrap();
         assert!(resolve(&elf, &names, &[]).unwrap().apply(&elf) == once);
         // Only the section and the moved symbols' values changed.
@@ -364,7 +364,7 @@ fn fuzz_finds_resolve_to_a_fixed_point() {
         }
         let bytes = std::fs::read(&path).unwrap();
         let blob = kbtf_btf::input::btf_blob(&bytes).unwrap();
-        let names = BtfNames::parse(&blob, None).unwrap();
+        let names = BtfView::parse(&blob).unwrap();
         let elf = IdsElf::parse(&bytes).unwrap();
         let once = resolve(&elf, &names, &[]).unwrap().apply(&elf);
         let elf = IdsElf::parse(&once).unwrap();

@@ -6,9 +6,9 @@
 use std::hint::black_box;
 
 use kbtf_btf::input::btf_blob;
-use kbtf_btf::Btf;
+use kbtf_btf::{Btf, BtfView};
 use kbtf_btfids::btf2btf::btf2btf;
-use kbtf_btfids::{move_symbols, moves, patch_section, resolve, BtfNames, IdsElf, Outcome};
+use kbtf_btfids::{move_symbols, moves, patch_section, resolve, IdsElf, Outcome};
 
 use crate::fixed_base;
 
@@ -22,12 +22,12 @@ pub fn check(data: &[u8]) {
     };
     let Ok(blob) = btf_blob(data) else { return };
     let base_blob = fixed_base().to_bytes();
-    let Ok(base_names) = BtfNames::parse(&base_blob, None) else {
+    let Ok(base_view) = BtfView::parse(&base_blob) else {
         unreachable!("the fixed base is BTF");
     };
-    let (names, base) = match BtfNames::parse(&blob, None) {
+    let (names, base) = match BtfView::parse(&blob) {
         Ok(names) => (names, None),
-        Err(_) => match BtfNames::parse(&blob, Some(&base_names)) {
+        Err(_) => match BtfView::parse_split(&blob, Some(&base_view)) {
             Ok(names) => (names, Some(fixed_base())),
             Err(e) => {
                 black_box(e.to_string());

@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod encode;
 pub mod gen;
 pub mod seeds;
+pub mod view;
 
 use std::hint::black_box;
 use std::sync::{Arc, OnceLock};
