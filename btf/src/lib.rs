@@ -45,6 +45,7 @@
 
 mod add_btf;
 pub mod atomic;
+pub mod base_index;
 mod btf;
 mod build;
 pub mod check;
