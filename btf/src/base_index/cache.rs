@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{BaseIndex, BaseKey, Rejected};
+use super::{BaseIndex, BaseKey, Rejected, Unopened};
 use crate::input::{btf_blob, FileBytes};
 use crate::{Btf, Error, Result};
 
@@ -70,7 +70,7 @@ pub fn load(vmlinux: &Path, dir: &Path) -> Result<Loaded> {
                 let outcome = Outcome::Used(path);
                 return Ok(Loaded { index, outcome });
             }
-            Err((btf, why)) => (btf, Some(why)),
+            Err(Unopened { base, why }) => (*base, Some(why)),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (btf, None),
         // A directory or an unreadable file at the name: making one fails
@@ -86,7 +86,7 @@ pub fn load(vmlinux: &Path, dir: &Path) -> Result<Loaded> {
         Ok(index) => Ok(Loaded { index, outcome }),
         // What `build` made, `open` accepts; were it not so, the index
         // would be a bug to report, not a reason to guess.
-        Err((_, why)) => Err(Error::Io(std::io::Error::other(format!(
+        Err(Unopened { why, .. }) => Err(Error::Io(std::io::Error::other(format!(
             "kbtf made a base index it then refused ({why})"
         )))),
     }

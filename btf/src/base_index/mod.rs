@@ -25,17 +25,18 @@
 //! length, flags — bit 0: the base passes dedup's input check —, the
 //! number of candidate hashes, of candidate ids, of string slots, and two
 //! zeros), then the frozen candidate chains (`dedup/frozen.rs`: hashes as
-//! `u64`s, run ends, ids) and the string slots ([`strings`]).
+//! `u64`s, run ends, ids) and the string slots (`base_index/strings.rs`).
 //!
 //! # Invariants a reader checks
 //!
 //! Before any part is used: the magic, versions and lengths; the blob key
 //! against the base in hand (the index is of *this* base); the body's
 //! checksum; the counts against the base's; every array inside the file;
-//! chain hashes strictly increasing, runs non-empty, ids naming base types;
-//! string slots empty or the start of a base string. A file failing any of
-//! these is [`Rejected`], never used: the caller prepares the base in
-//! memory, as without an index. The kbtf version is part of the check
+//! chain hashes strictly increasing, runs non-empty, ids naming base types.
+//! String slots are checked as a lookup reads them (a slot is believed only
+//! when it holds a whole base string equal to the one looked up). A file
+//! failing any of these is [`Rejected`], never used: [`cache::load`] makes
+//! the index again from the base. The kbtf version is part of the check
 //! because the candidate hashes are kbtf's own arithmetic.
 //!
 //! Outputs do not depend on whether an index was used: the frozen chains
@@ -111,6 +112,15 @@ impl std::fmt::Display for Rejected {
     }
 }
 
+/// An index [`BaseIndex::open`] refused, with the base it was given back.
+#[derive(Debug)]
+pub struct Unopened {
+    /// The base, as it was.
+    pub base: Box<Btf>,
+    /// Why.
+    pub why: Rejected,
+}
+
 /// A validated base index, ready to serve one base.
 pub struct BaseIndex {
     base: Arc<Btf>,
@@ -163,11 +173,7 @@ impl BaseIndex {
     /// `key`, checking everything the module doc lists. On success the
     /// index holds the base, its string lookups ([`Btf::find_str`]) served
     /// by the index; a rejected index gives the base back untouched.
-    pub fn open(
-        data: FileBytes,
-        mut base: Btf,
-        key: &BaseKey,
-    ) -> Result<BaseIndex, (Btf, Rejected)> {
+    pub fn open(data: FileBytes, mut base: Btf, key: &BaseKey) -> Result<BaseIndex, Unopened> {
         match Self::check(data, &base, key) {
             Ok((checked, chains, strings)) => {
                 base.strings.use_frozen_index(strings);
@@ -177,7 +183,10 @@ impl BaseIndex {
                     chains: Arc::new(chains),
                 })
             }
-            Err(why) => Err((base, why)),
+            Err(why) => Err(Unopened {
+                base: Box::new(base),
+                why,
+            }),
         }
     }
 
@@ -245,9 +254,8 @@ impl BaseIndex {
             .ok_or(Rejected("bad candidate chains"))?;
         // Hashes, ends and ids; FrozenChains::new checked they fit.
         let slots_at = chains_at + chain_count * 12 + id_count * 4;
-        let strings =
-            FrozenStrings::new(data.clone(), slots_at, slot_count, base.strings.as_bytes())
-                .ok_or(Rejected("bad string index"))?;
+        let strings = FrozenStrings::new(data.clone(), slots_at, slot_count)
+            .ok_or(Rejected("bad string index"))?;
         if slots_at + slot_count * 4 != data.len() {
             return Err(Rejected("bytes past the string index"));
         }

@@ -25,7 +25,7 @@ fn base() -> (Btf, BaseKey) {
 
 fn open(bytes: Vec<u8>) -> Result<BaseIndex, Rejected> {
     let (btf, key) = base();
-    BaseIndex::open(FileBytes::Read(bytes), btf, &key).map_err(|(_, why)| why)
+    BaseIndex::open(FileBytes::Read(bytes), btf, &key).map_err(|e| e.why)
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn a_built_index_opens_and_answers_as_the_base() {
     let (btf, key) = base();
     let plain = btf.clone();
     let index = BaseIndex::open(FileBytes::Read(BaseIndex::build(&btf, &key)), btf, &key)
-        .map_err(|(_, why)| why)
+        .map_err(|e| e.why)
         .unwrap();
     assert!(index.base_checked());
     for s in [&b"int"[..], b"long", b"s", b"", b"nope", b"in"] {
