@@ -62,21 +62,25 @@ pub struct Loaded {
 /// [`Btf::from_file`] does) with its index from `dir`. Errors are the
 /// base's own (unreadable, not BTF); the index never causes one.
 pub fn load(vmlinux: &Path, dir: &Path) -> Result<Loaded> {
-    let (btf, key) = read_base(vmlinux).map_err(|e| e.in_file(vmlinux))?;
+    let bytes = FileBytes::open(vmlinux).map_err(|e| Error::from(e).in_file(vmlinux))?;
+    let blob = btf_blob(&bytes).map_err(|e| e.in_file(vmlinux))?;
+    let key = BaseKey::of(&blob);
     let path = dir.join(key.file_name());
-    let (btf, rejected) = match FileBytes::open(&path) {
-        Ok(data) => match BaseIndex::open(data, btf, &key) {
+    let rejected = match FileBytes::open(&path) {
+        Ok(data) => match BaseIndex::open_blob(data, &blob, &key, Some(vmlinux)) {
             Ok(index) => {
                 let outcome = Outcome::Used(path);
                 return Ok(Loaded { index, outcome });
             }
-            Err(Unopened { base, why }) => (*base, Some(why)),
+            Err(why) => Some(why),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (btf, None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         // A directory or an unreadable file at the name: making one fails
         // to save too, and says why.
-        Err(_) => (btf, Some(Rejected("unreadable"))),
+        Err(_) => Some(Rejected("unreadable")),
     };
+    let mut btf = Btf::parse(&blob).map_err(|e| e.in_file(vmlinux))?;
+    btf.source = Some(vmlinux.into());
     let bytes = BaseIndex::build(&btf, &key);
     let outcome = match save(dir, &path, &bytes) {
         Ok(()) => Outcome::Created(path, rejected),
@@ -90,15 +94,6 @@ pub fn load(vmlinux: &Path, dir: &Path) -> Result<Loaded> {
             "kbtf made a base index it then refused ({why})"
         )))),
     }
-}
-
-/// The base BTF of `path` and the key of its blob.
-fn read_base(path: &Path) -> Result<(Btf, BaseKey)> {
-    let bytes = FileBytes::open(path)?;
-    let blob = btf_blob(&bytes)?;
-    let mut btf = Btf::parse(&blob)?;
-    btf.source = Some(path.into());
-    Ok((btf, BaseKey::of(&blob)))
 }
 
 fn save(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {

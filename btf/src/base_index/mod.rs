@@ -22,7 +22,8 @@
 //! | 80 | 16 | zero |
 //!
 //! The body: eight `u32`s (the base's type count, its string section's
-//! length, flags — bit 0: the base passes dedup's input check —, the
+//! length, flags — bit 0: the base passes dedup's input check; bit 1: its
+//! references resolve, as [`Btf::parse`] checks —, the
 //! number of candidate hashes, of candidate ids, of string slots, and two
 //! zeros), then the frozen candidate chains (`dedup/frozen.rs`: hashes as
 //! `u64`s, run ends, ids) and the string slots (`base_index/strings.rs`).
@@ -61,6 +62,8 @@ const MAGIC: [u8; 8] = *b"KBTFBIX\0";
 const HEADER_LEN: usize = 96;
 const BODY_FIXED: usize = 32;
 const FLAG_CHECKED: u32 = 1;
+/// The blob passed every check of [`Btf::parse`] (its references resolve).
+const FLAG_PARSED: u32 = 2;
 
 /// The kbtf version field: the crate version, NUL-padded to 16 bytes.
 fn kbtf_version() -> [u8; 16] {
@@ -138,11 +141,12 @@ impl BaseIndex {
         let chains = frozen::freeze(base);
         let slots = strings::build(&base.strings);
         let checked = crate::dedup::check_input(base).is_ok();
+        let parsed = base.check_references().is_ok();
         let mut body = Vec::new();
         for v in [
             base.type_count(),
             base.strings.len(),
-            if checked { FLAG_CHECKED } else { 0 },
+            if checked { FLAG_CHECKED } else { 0 } | if parsed { FLAG_PARSED } else { 0 },
             chains.hashes.len() as u32,
             chains.ids.len() as u32,
             slots.len() as u32,
@@ -173,8 +177,42 @@ impl BaseIndex {
     /// `key`, checking everything the module doc lists. On success the
     /// index holds the base, its string lookups ([`Btf::find_str`]) served
     /// by the index; a rejected index gives the base back untouched.
-    pub fn open(data: FileBytes, mut base: Btf, key: &BaseKey) -> Result<BaseIndex, Unopened> {
-        match Self::check(data, &base, key) {
+    pub fn open(data: FileBytes, base: Btf, key: &BaseKey) -> Result<BaseIndex, Unopened> {
+        match Self::check_file(&data, key) {
+            Ok(()) => BaseIndex::open_checked(data, base),
+            Err(why) => Err(Unopened {
+                base: Box::new(base),
+                why,
+            }),
+        }
+    }
+
+    /// [`BaseIndex::open`] for a base not parsed yet: `blob` (whose key is
+    /// `key`) is parsed here. An index that says its blob passed every
+    /// check of [`Btf::parse`] when it was made spares this parse the
+    /// reference checks, a sixth of a small module's `kbtf gen`: the key
+    /// makes it the same blob. `source` names the base's file in errors
+    /// about split BTF over it. A blob that does not parse is rejected too
+    /// (parsing it again without the index reports why).
+    pub fn open_blob(
+        data: FileBytes,
+        blob: &[u8],
+        key: &BaseKey,
+        source: Option<&std::path::Path>,
+    ) -> Result<BaseIndex, Rejected> {
+        Self::check_file(&data, key)?;
+        let parsed = Self::flags(&data) & FLAG_PARSED != 0;
+        if !parsed {
+            return Err(Rejected("made for a base that does not parse"));
+        }
+        let mut base = Btf::parse_split_unresolved(blob, None)
+            .map_err(|_| Rejected("the base does not parse"))?;
+        base.source = source.map(Into::into);
+        BaseIndex::open_checked(data, base).map_err(|e| e.why)
+    }
+
+    fn open_checked(data: FileBytes, mut base: Btf) -> Result<BaseIndex, Unopened> {
+        match Self::check_body(data, &base) {
             Ok((checked, chains, strings)) => {
                 base.strings.use_frozen_index(strings);
                 Ok(BaseIndex {
@@ -190,11 +228,15 @@ impl BaseIndex {
         }
     }
 
-    fn check(
-        data: FileBytes,
-        base: &Btf,
-        key: &BaseKey,
-    ) -> Result<(bool, FrozenChains, FrozenStrings), Rejected> {
+    /// The body's flags word; only after [`BaseIndex::check_file`].
+    fn flags(data: &[u8]) -> u32 {
+        let at = HEADER_LEN + 8;
+        u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]])
+    }
+
+    /// The header, the key and the body's checksum; the body holds at
+    /// least its fixed fields.
+    fn check_file(data: &[u8], key: &BaseKey) -> Result<(), Rejected> {
         let header = data.get(..HEADER_LEN).ok_or(Rejected("truncated header"))?;
         let u32_at =
             |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
@@ -227,9 +269,6 @@ impl BaseIndex {
         if made_for != *key {
             return Err(Rejected("made for another base"));
         }
-        if base.base.is_some() {
-            return Err(Rejected("the base is itself split"));
-        }
         let body = &data[HEADER_LEN..];
         if u64_at(56) != body.len() as u64 {
             return Err(Rejected("truncated or extended body"));
@@ -237,15 +276,36 @@ impl BaseIndex {
         if u128_at(64) != XxHash3_128::oneshot(body) {
             return Err(Rejected("body checksum mismatch"));
         }
-        let fixed = body.get(..BODY_FIXED).ok_or(Rejected("truncated body"))?;
-        let field = |i: usize| u32_at(fixed, i * 4);
+        if body.len() < BODY_FIXED {
+            return Err(Rejected("truncated body"));
+        }
+        Ok(())
+    }
+
+    /// Everything past [`BaseIndex::check_file`], against `base`.
+    fn check_body(
+        data: FileBytes,
+        base: &Btf,
+    ) -> Result<(bool, FrozenChains, FrozenStrings), Rejected> {
+        if base.base.is_some() {
+            return Err(Rejected("the base is itself split"));
+        }
+        let fixed = &data[HEADER_LEN..HEADER_LEN + BODY_FIXED];
+        let field = |i: usize| {
+            u32::from_le_bytes([
+                fixed[i * 4],
+                fixed[i * 4 + 1],
+                fixed[i * 4 + 2],
+                fixed[i * 4 + 3],
+            ])
+        };
         let (type_count, str_len, flags) = (field(0), field(1), field(2));
         let (chain_count, id_count, slot_count) =
             (field(3) as usize, field(4) as usize, field(5) as usize);
         if type_count != base.type_count() || str_len != base.strings.len() {
             return Err(Rejected("counts differ from the base's"));
         }
-        if flags & !FLAG_CHECKED != 0 || field(6) != 0 || field(7) != 0 {
+        if flags & !(FLAG_CHECKED | FLAG_PARSED) != 0 || field(6) != 0 || field(7) != 0 {
             return Err(Rejected("unknown flags"));
         }
         let data = Arc::new(data);

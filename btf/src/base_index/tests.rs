@@ -143,3 +143,33 @@ fn arbitrary_bytes_are_rejected_cleanly() {
         assert!(open(bytes).is_err(), "round {round}");
     }
 }
+
+#[test]
+fn opening_from_the_blob_parses_it_as_parse_does() {
+    let mut btf = Btf::new();
+    let int = btf.add_str(b"int").unwrap();
+    btf.add_type(int, Info::new(Kind::Int, false, 0), 4, &[0x0100_0020])
+        .unwrap();
+    let blob = btf.to_bytes();
+    let key = BaseKey::of(&blob);
+    let index = BaseIndex::build(&Btf::parse(&blob).unwrap(), &key);
+    let opened = BaseIndex::open_blob(FileBytes::Read(index.clone()), &blob, &key, None).unwrap();
+    assert!(opened.btf().to_bytes() == blob);
+    assert_eq!(opened.btf().find_str(b"int"), Some(int));
+    // Another blob under the same key is not this index's.
+    let other = BaseKey::of(b"x");
+    assert!(BaseIndex::open_blob(FileBytes::Read(index), &blob, &other, None).is_err());
+
+    // A base whose references do not resolve: its index never stands in
+    // for parse's checks.
+    let mut dangling = Btf::new();
+    dangling
+        .add_type(StrOff(0), Info::new(Kind::Ptr, false, 0), 9, &[])
+        .unwrap();
+    let blob = dangling.to_bytes();
+    let key = BaseKey::of(&blob);
+    assert!(Btf::parse(&blob).is_err());
+    let index = BaseIndex::build(&dangling, &key);
+    let err = BaseIndex::open_blob(FileBytes::Read(index), &blob, &key, None).err();
+    assert_eq!(err, Some(Rejected("made for a base that does not parse")));
+}
