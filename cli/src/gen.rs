@@ -121,8 +121,9 @@ fn index_dir() -> Option<PathBuf> {
     Some(cache.join("kbtf").join("base-index"))
 }
 
-/// The base without an index (`KBTF_BASE_INDEX=off`), read once for all the modules, with its dedup candidates and
-/// (on a second thread when `-j` allows) the index of its strings, which
+/// The base without an index (`KBTF_BASE_INDEX=off`), read once for all
+/// the modules, with its dedup candidates and (on a second thread when
+/// `-j` allows) the index of its strings, which
 /// encoding looks every name up in: the two are most of a small module's
 /// work. `one`: a single module, whose dedup may take the candidates
 /// rather than copy them.
