@@ -40,6 +40,15 @@
 //! the index again from the base. The kbtf version is part of the check
 //! because the candidate hashes are kbtf's own arithmetic.
 //!
+//! [`BaseIndex::open_blob`] parses the base itself and, when bit 1 is set,
+//! skips the parser's reference checks: the key (length and xxh3-128 of the
+//! blob) makes the blob the one that passed them when the index was made.
+//! xxh3 is not a cryptographic hash, and the checksum guards against
+//! damage, not malice: the index is a cache of one's own builds, and
+//! whoever can write the cache directory could as well replace kbtf.
+//! Readers map the file; kbtf only ever replaces an index by renaming a
+//! whole new one over it, so a mapped file never changes under a reader.
+//!
 //! Outputs do not depend on whether an index was used: the frozen chains
 //! thaw into exactly the table hashing the base gives, and the string index
 //! answers as the in-memory one does.
