@@ -36,7 +36,7 @@ seeds_of() {
         elf) echo elf ;;
         encode) echo dwarf elf ;;
         btfids) echo btfids elf ;;
-        dedup | builder) ;;
+        dedup | builder | base_index) ;;
         parse_split) echo split blob ;;
         *) echo blob split ;;
     esac

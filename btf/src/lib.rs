@@ -44,6 +44,7 @@
 
 mod add_btf;
 pub mod atomic;
+pub mod base_index;
 mod btf;
 mod btf_view;
 mod build;

@@ -158,7 +158,7 @@ impl Btf {
     }
 
     /// Every type id and string offset must resolve, and FUNC must point at a FUNC_PROTO.
-    fn check_references(&self) -> Result<()> {
+    pub(crate) fn check_references(&self) -> Result<()> {
         let last = self.type_count() - 1;
         let str_end = self.str_end();
         for t in self.own_types() {

@@ -1,6 +1,8 @@
 //! The string section: NUL-terminated strings addressed by byte offset, with
 //! an interning index built on first use. The index stores offsets only, so
 //! looking a string up in a large base never copies the base's strings.
+//! A base read with a base index uses the index's frozen table instead
+//! (`base_index/strings.rs`) and builds none.
 
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
@@ -8,11 +10,16 @@ use std::sync::OnceLock;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
+use crate::base_index::strings::FrozenStrings;
+
 /// One BTF's own strings (offsets are relative to this table).
 #[derive(Default)]
 pub struct StringTable {
     bytes: Vec<u8>,
     index: OnceLock<HashTable<Entry>>,
+    /// A base index's table of these very bytes; dropped on the first
+    /// change, after which `index` serves.
+    frozen: Option<FrozenStrings>,
 }
 
 /// An indexed string: where it starts, how long it is and its hash, so
@@ -59,6 +66,7 @@ impl StringTable {
         StringTable {
             bytes,
             index: OnceLock::new(),
+            frozen: None,
         }
     }
 
@@ -126,11 +134,22 @@ impl StringTable {
 
     /// Builds the index lookups use now rather than on the first lookup.
     pub fn build_index(&self) {
-        self.index();
+        if self.frozen.is_none() {
+            self.index();
+        }
+    }
+
+    /// Serves lookups from `frozen`, a base index's table checked against
+    /// these bytes.
+    pub(crate) fn use_frozen_index(&mut self, frozen: FrozenStrings) {
+        self.frozen = Some(frozen);
     }
 
     /// The offset of a string equal to `s`, if the table has one.
     pub fn find(&self, s: &[u8]) -> Option<u32> {
+        if let Some(frozen) = &self.frozen {
+            return frozen.find(&self.bytes, s);
+        }
         self.find_hashed(s, hash(s))
     }
 
@@ -143,6 +162,8 @@ impl StringTable {
     /// The offset of `s`, appending it if it is new. `s` must not contain NUL.
     pub fn intern(&mut self, s: &[u8]) -> u32 {
         debug_assert!(!s.contains(&0));
+        // The frozen table knows only the strings it was made with.
+        self.frozen = None;
         let h = hash(s);
         if let Some(off) = self.find_hashed(s, h) {
             return off;

@@ -2,6 +2,8 @@
 //! `testdata/oracle/btf_dedup.c`), byte for byte, on inputs built from the
 //! real corpus: vmlinux with copies of itself, split BTF of several modules
 //! merged, every shipped module re-deduplicated, and small hand-made graphs.
+//! Split inputs are deduplicated a second time over a base index of their
+//! base (frozen candidates, as `kbtf gen` uses them), with the same result.
 
 use kbtf_testsupport::corpus;
 use kbtf_testsupport::oracle;
@@ -10,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use kbtf_btf::dedup::{dedup, DedupOptions};
+use kbtf_btf::base_index::{BaseIndex, BaseKey};
+use kbtf_btf::dedup::{dedup, dedup_owned, BaseCandidates, DedupOptions};
 use kbtf_btf::input::{btf_blob, FileBytes};
 use kbtf_btf::{Btf, Info, Kind, StrOff, TypeId};
 
@@ -75,6 +78,13 @@ fn check_all(
     let status = cmd.status().unwrap();
     assert!(status.success(), "{}: libbpf oracle failed", inputs[0].0);
 
+    // Split inputs are also deduplicated over a base index of their base,
+    // as `kbtf gen` does: the frozen candidates must give libbpf's output too.
+    let indexed = base.map(|(b, _)| {
+        let key = BaseKey::of(&b.to_bytes());
+        let bytes = BaseIndex::build(b, &key);
+        BaseIndex::open(FileBytes::Read(bytes), (**b).clone(), &key).unwrap()
+    });
     let mut counts = Vec::new();
     for (i, (what, blob)) in inputs.iter().enumerate() {
         let expected = std::fs::read(dir.join(format!("{i}.out.btf"))).unwrap();
@@ -94,8 +104,22 @@ fn check_all(
                 first_difference(&btf, &theirs),
             );
         }
+        let via_index = match &indexed {
+            Some(index) => {
+                let split = Btf::parse_split(blob, Some(index.btf().clone())).unwrap();
+                let candidates = BaseCandidates::from_index(index);
+                let out = dedup_owned(split, &DedupOptions::default(), Some(&candidates))
+                    .unwrap_or_else(|e| panic!("{what}, over a base index: {e}"));
+                assert!(
+                    out.to_bytes() == expected,
+                    "{what}: over a base index, output differs from libbpf"
+                );
+                " (also over a base index)"
+            }
+            None => "",
+        };
         println!(
-            "{what}: {} -> {} types, {} -> {} string bytes, identical to libbpf",
+            "{what}: {} -> {} types, {} -> {} string bytes, identical to libbpf{via_index}",
             stats.types_before, stats.types_after, stats.strings_before, stats.strings_after
         );
         counts.push((stats.types_before, stats.types_after));

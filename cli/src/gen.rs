@@ -6,6 +6,8 @@
 //!   replaced in one atomic rewrite, and a module that would not change is
 //!   not written. Many modules share one loaded base and run in parallel,
 //!   taking a token from make's jobserver for each module beyond the first.
+//!   The base comes with its index ([`kbtf_btf::base_index`]), mapped from
+//!   the cache directory [`index_dir`] names, or made and saved there.
 //! - Without it, the one ELF is a vmlinux, left as it is: `ELF.btf.o` and
 //!   `ELF.BTF_ids` are written for link-vmlinux.sh.
 //!
@@ -24,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use kbtf_btf::atomic::write_file_atomic;
+use kbtf_btf::base_index::cache;
 use kbtf_btf::dedup::BaseCandidates;
 use kbtf_btf::encode::EncodeOptions;
 use kbtf_btf::Btf;
@@ -69,7 +72,16 @@ pub fn run(args: Args) -> Result<(), Error> {
         return crate::threads::with_threads(args.jobs, || vmlinux(elf, &opts, args.verbose));
     };
     crate::allocator::no_huge_pages();
-    let base = prepare_base(base_path, args.files.len() == 1, args.jobs)?;
+    let base = match index_dir() {
+        Some(dir) => {
+            let loaded = cache::load(base_path, &dir)?;
+            if args.verbose {
+                eprintln!("{}", loaded.outcome);
+            }
+            BaseCandidates::from_index(&loaded.index)
+        }
+        None => prepare_base(base_path, args.files.len() == 1, args.jobs)?,
+    };
     if let [ko] = args.files.as_slice() {
         // One module: its encoding may use every thread.
         return crate::threads::with_threads(args.jobs, || module(ko, &base, &opts, args.verbose));
@@ -89,8 +101,29 @@ pub fn run(args: Args) -> Result<(), Error> {
     }
 }
 
-/// The base, read once for all the modules, with its dedup candidates and
-/// (on a second thread when `-j` allows) the index of its strings, which
+/// Where base indexes live (see `kbtf gen --help`), or `None` to prepare
+/// the base in memory.
+fn index_dir() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    match var("KBTF_BASE_INDEX") {
+        Some(v) if ["off", "0", "no", "false"].iter().any(|off| v == *off) => return None,
+        Some(dir) => return Some(dir.into()),
+        None => {}
+    }
+    if let Some(dir) = var("KBTF_CACHE_DIR") {
+        return Some(PathBuf::from(dir).join("base-index"));
+    }
+    // XDG: a relative XDG_CACHE_HOME is to be ignored.
+    let xdg = var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute());
+    let cache = xdg.or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("kbtf").join("base-index"))
+}
+
+/// The base without an index (`KBTF_BASE_INDEX=off`), read once for all
+/// the modules, with its dedup candidates and (on a second thread when
+/// `-j` allows) the index of its strings, which
 /// encoding looks every name up in: the two are most of a small module's
 /// work. `one`: a single module, whose dedup may take the candidates
 /// rather than copy them.

@@ -62,6 +62,14 @@ enum Command {
     ///
     /// Environment, as gen-btf.sh passes it: PAHOLE_FLAGS (modules: also MODULE_PAHOLE_FLAGS),
     /// RESOLVE_BTFIDS_FLAGS (--fatal_warnings, --distill_base).
+    ///
+    /// Modules: the base's dedup candidates and string index are kept in a base index, made by
+    /// the first process over that vmlinux and mapped by the others (docs/kbuild.md). It lives
+    /// in KBTF_BASE_INDEX if that names a directory, else $KBTF_CACHE_DIR/base-index, else
+    /// $XDG_CACHE_HOME/kbtf/base-index, else ~/.cache/kbtf/base-index; KBTF_BASE_INDEX=off
+    /// prepares the base in memory every time. The output is the same either way; an
+    /// unusable index is made again, an unwritable directory only costs the saving
+    /// (--verbose says so).
     Gen(gen::Args),
     /// List the BTF_ID symbols of an ELF file: set, id, resolved id, kfunc flags
     Ids(ids::Args),

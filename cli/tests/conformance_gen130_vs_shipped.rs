@@ -95,7 +95,9 @@ fn modules(input: Input, what: &str) {
             copy
         })
         .collect();
+    // A fresh base index (made by this run, in use for it).
     run(kbtf()
+        .env("KBTF_BASE_INDEX", dir.path().join("base-index"))
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(corpus.vmlinux())
         .args(&copies));

@@ -52,13 +52,21 @@ fn sid_modules_get_their_shipped_btf_and_ids() {
             copy
         })
         .collect();
+    // A fresh base index: the first run makes it, the second maps it.
+    let index = dir.path().join("base-index");
     let gen = || {
         run(kbtf()
+            .env("KBTF_BASE_INDEX", &index)
             .args(["gen", "--no-progress", "--btf_base"])
             .arg(corpus.vmlinux())
             .args(&copies));
     };
     gen();
+    assert_eq!(
+        std::fs::read_dir(&index).unwrap().count(),
+        1,
+        "one base index made"
+    );
     let results: Vec<(bool, bool, bool)> = shipped
         .par_iter()
         .zip(&copies)
@@ -103,7 +111,7 @@ fn sid_modules_get_their_shipped_btf_and_ids() {
         .filter(|(c, b)| std::fs::read(c).unwrap() != **b)
         .count();
     println!(
-        "kbtf gen again: {changed} of {} modules changed",
+        "kbtf gen again (base index mapped): {changed} of {} modules changed",
         copies.len()
     );
     assert_eq!(changed, 0);

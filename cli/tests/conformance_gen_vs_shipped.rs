@@ -57,11 +57,19 @@ fn every_module_gets_its_shipped_btf_and_ids_and_a_rerun_changes_nothing() {
         })
         .collect();
 
+    // A fresh base index: the first run makes it, the second maps it.
+    let index = dir.path().join("base-index");
     run(kbtf_testsupport::kbtf_as_1_24(KBTF)
+        .env("KBTF_BASE_INDEX", &index)
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(&vmlinux)
         .args(&copies));
 
+    assert_eq!(
+        std::fs::read_dir(&index).unwrap().count(),
+        1,
+        "one base index made"
+    );
     let with_ids: usize = shipped
         .par_iter()
         .zip(&copies)
@@ -103,6 +111,7 @@ fn every_module_gets_its_shipped_btf_and_ids_and_a_rerun_changes_nothing() {
 
     let before: Vec<u64> = copies.par_iter().map(|c| digest(c)).collect();
     run(kbtf_testsupport::kbtf_as_1_24(KBTF)
+        .env("KBTF_BASE_INDEX", &index)
         .args(["gen", "--no-progress", "--btf_base"])
         .arg(&vmlinux)
         .args(&copies));
@@ -112,7 +121,7 @@ fn every_module_gets_its_shipped_btf_and_ids_and_a_rerun_changes_nothing() {
     }
     println!(
         "{} modules: .BTF and .BTF_ids ({with_ids} with .BTF_ids) as shipped; \
-         a second run changed no byte",
+         a second run (base index mapped) changed no byte",
         copies.len()
     );
 }

@@ -4,6 +4,7 @@
 //! target (dedup, the DWARF encoder, `.BTF_ids`) reuses the same parse and
 //! invariants. See `testdata/FUZZING.md`.
 
+pub mod base_index;
 pub mod btfids;
 pub mod builder;
 pub mod dedup;

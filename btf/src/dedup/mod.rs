@@ -89,6 +89,7 @@
 
 mod compact;
 mod equiv;
+pub(crate) mod frozen;
 mod fwds;
 mod prep;
 mod prim;
@@ -227,6 +228,8 @@ enum Candidates {
     Shared(CandidateTable),
     /// The first dedup takes it; any later one hashes the base again.
     Once(Mutex<Option<CandidateTable>>),
+    /// Every dedup starts a table over a base index's chains.
+    Frozen(Arc<frozen::FrozenChains>),
 }
 
 impl BaseCandidates {
@@ -257,6 +260,16 @@ impl BaseCandidates {
         }
     }
 
+    /// The candidates a base index holds, for the base it holds: nothing
+    /// is hashed, each dedup copies in only the chains it touches.
+    pub fn from_index(index: &crate::base_index::BaseIndex) -> BaseCandidates {
+        BaseCandidates {
+            base: index.btf().clone(),
+            table: Candidates::Frozen(index.chains().clone()),
+            base_checked: index.base_checked(),
+        }
+    }
+
     /// The base these are the candidates of.
     pub fn btf(&self) -> &Arc<Btf> {
         &self.base
@@ -270,6 +283,7 @@ impl BaseCandidates {
                 let taken = once.lock().map(|mut t| t.take()).unwrap_or_default();
                 taken.unwrap_or_else(|| base_table(&self.base))
             }
+            Candidates::Frozen(chains) => CandidateTable::over(chains.clone()),
         }
     }
 }

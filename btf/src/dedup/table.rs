@@ -11,9 +11,16 @@
 //! hash, reversed lazily when the map has grown since the chain was last
 //! touched. Entries of other hashes in the same bucket are never visited, so
 //! bucket positions themselves do not matter.
+//!
+//! A table may start over a frozen base (`frozen`): the chains of a base
+//! hashed by an earlier process, copied in hash by hash as they are touched.
+
+use std::sync::Arc;
 
 use hashbrown::HashMap;
 use rustc_hash::FxBuildHasher;
+
+use super::frozen::FrozenChains;
 
 const NIL: u32 = u32::MAX;
 
@@ -39,6 +46,9 @@ pub(super) struct CandidateTable {
     len: usize,
     buckets: usize,
     grows: u32,
+    /// The base's chains not copied into `chains` yet; a hash `chains`
+    /// lacks is looked up here before it counts as new.
+    frozen: Option<Arc<FrozenChains>>,
 }
 
 /// A position in one hash's chain; see [`CandidateTable::candidates`].
@@ -46,21 +56,29 @@ pub(super) struct CandidateTable {
 pub(super) struct Cursor(u32);
 
 impl CandidateTable {
+    /// A table holding the frozen base's chains, in the state hashing that
+    /// base would have left it in.
+    pub(super) fn over(frozen: Arc<FrozenChains>) -> CandidateTable {
+        CandidateTable {
+            len: frozen.len,
+            buckets: frozen.buckets,
+            grows: frozen.grows,
+            frozen: Some(frozen),
+            ..CandidateTable::default()
+        }
+    }
+
     /// Adds `id` under `hash` (`hashmap__append`).
     pub(super) fn append(&mut self, hash: u64, id: u32) {
         if self.buckets == 0 || (self.len + 1) * 4 / 3 > self.buckets {
             self.buckets = (self.buckets * 2).max(4);
             self.grows += 1;
         }
-        let link = self.links.len() as u32;
         let grows = self.grows;
-        let chain = self
-            .chains
-            .entry(hash)
-            .or_insert(Chain { head: NIL, grows });
+        let chain = Self::chain(&mut self.chains, &mut self.links, &self.frozen, hash, grows);
         let head = Self::in_order(&mut self.links, chain, grows);
+        chain.head = self.links.len() as u32;
         self.links.push(Link { id, next: head });
-        chain.head = link;
         self.len += 1;
     }
 
@@ -85,10 +103,63 @@ impl CandidateTable {
     }
 
     fn chain_head(&mut self, hash: u64) -> Cursor {
+        if self.frozen.is_some() {
+            // Thawed (or empty) from now on, so the frozen layer is searched once per hash.
+            let grows = self.grows;
+            let chain = Self::chain(&mut self.chains, &mut self.links, &self.frozen, hash, grows);
+            return Cursor(Self::in_order(&mut self.links, chain, grows));
+        }
         match self.chains.get_mut(&hash) {
             Some(chain) => Cursor(Self::in_order(&mut self.links, chain, self.grows)),
             None => Cursor(NIL),
         }
+    }
+
+    /// The chain of `hash`, made when missing: from the frozen base's run
+    /// for that hash (in order as of the base's growth count), else empty
+    /// and in order now.
+    fn chain<'a>(
+        chains: &'a mut HashMap<u64, Chain, FxBuildHasher>,
+        links: &mut Vec<Link>,
+        frozen: &Option<Arc<FrozenChains>>,
+        hash: u64,
+        grows: u32,
+    ) -> &'a mut Chain {
+        chains.entry(hash).or_insert_with(|| {
+            let Some(frozen) = frozen else {
+                return Chain { head: NIL, grows };
+            };
+            let ids = frozen.chain(hash);
+            let (first, n) = (links.len() as u32, ids.len() as u32);
+            links.extend(ids.enumerate().map(|(i, id)| Link {
+                id,
+                next: if i as u32 + 1 == n {
+                    NIL
+                } else {
+                    first + i as u32 + 1
+                },
+            }));
+            Chain {
+                head: if n == 0 { NIL } else { first },
+                grows: frozen.grows,
+            }
+        })
+    }
+
+    /// Every chain, in iteration order (see [`super::frozen`]).
+    pub(super) fn export(&mut self) -> Vec<(u64, Vec<u32>)> {
+        let grows = self.grows;
+        let mut out = Vec::with_capacity(self.chains.len());
+        for (&hash, chain) in self.chains.iter_mut() {
+            let mut ids = Vec::new();
+            let mut cur = Self::in_order(&mut self.links, chain, grows);
+            while let Some(link) = self.links.get(cur as usize) {
+                ids.push(link.id);
+                cur = link.next;
+            }
+            out.push((hash, ids));
+        }
+        out
     }
 
     /// The chain's head, after reversing the chain if the map grew an odd
