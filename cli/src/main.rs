@@ -4,7 +4,7 @@
 //! subcommand's `run`; the work lives in the `kbtf-btf` and `kbtf-btfids`
 //! libraries. Front ends that take another tool's command line (`pahole`,
 //! `resolve_btfids`, invoked through a symlink of that name) are chosen from
-//! argv[0] in [`main`] before kbtf's own parser runs.
+//! `argv[0]` in [`main`] before kbtf's own parser runs.
 
 mod allocator;
 mod check;

@@ -67,13 +67,13 @@ fn usage(msg: impl Into<String>) -> Error {
     Error::Usage(format!("pahole: {}", msg.into()))
 }
 
-/// Parses pahole's arguments (without argv[0]) as the version of
+/// Parses pahole's arguments (without `argv[0]`) as the version of
 /// `KBTF_PAHOLE_VERSION` does.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Args, Error> {
     parse_as(version_from_env()?, args)
 }
 
-/// Parses pahole's arguments (without argv[0]) as `version` does. Long
+/// Parses pahole's arguments (without `argv[0]`) as `version` does. Long
 /// options take their value as `--opt=V` or `--opt V`; `-j`/`--jobs` take
 /// an optional attached number, as with argp.
 pub fn parse_as(
@@ -306,7 +306,7 @@ fn btf_features(list: &str, opts: &mut EncodeOptions) -> Result<(), Error> {
     Ok(())
 }
 
-/// Runs pahole's command line (without argv[0]).
+/// Runs pahole's command line (without `argv[0]`).
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Error> {
     let args = parse(args)?;
     if args.version {
