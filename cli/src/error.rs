@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// A failed subcommand, printed by `main` as one line.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// From the libraries, which already name the file.
+    /// From kbtf-btf, which already names the file.
     #[error(transparent)]
     Btf(#[from] kbtf_btf::Error),
     /// Writing an output (a file, or `<stdout>`).
