@@ -138,6 +138,40 @@ fn other_kernel_c_matches_bpftool() {
     println!("{}: C header equals bpftool's", path.display());
 }
 
+/// The running kernel's BTF, whatever kernel this is: the verdict compares
+/// kbtf with bpftool on the same file. A kernel whose BTF bpftool 7.1
+/// cannot read (kinds newer than it) is reported as a skip.
+#[test]
+fn running_kernel_c_matches_bpftool() {
+    let sysfs = Path::new("/sys/kernel/btf/vmlinux");
+    let Ok(btf) = Btf::from_file(sysfs) else {
+        kbtf_testsupport::skip("no readable /sys/kernel/btf/vmlinux (a kernel without BTF)");
+        return;
+    };
+    let Some(bpftool) = Bpftool::find() else {
+        return;
+    };
+    let want = match bpftool.dump_c(None, sysfs) {
+        Ok(want) => want,
+        Err(e) => {
+            kbtf_testsupport::skip(format!("bpftool 7.1 cannot read this kernel's BTF: {e}"));
+            return;
+        }
+    };
+    let got = kbtf_c(&btf);
+    assert!(
+        got == want,
+        "{}: C differs from bpftool's {}",
+        sysfs.display(),
+        first_difference(&got, &want)
+    );
+    println!(
+        "{}: C header equals bpftool's ({} lines)",
+        sysfs.display(),
+        want.iter().filter(|&&b| b == b'\n').count()
+    );
+}
+
 /// A BPF program using CO-RE on `task_struct`, as libbpf-tools write them.
 const CORE_PROGRAM: &str = r#"#include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
