@@ -7,7 +7,7 @@
 //! 7.8's header (see `conformance_dump_c_vs_bpftool78`) of the sid kernel
 //! in one that calls kfuncs through its prototypes.
 
-use kbtf_testsupport::bpftool::Bpftool;
+use kbtf_testsupport::bpftool::{first_difference, Bpftool};
 use kbtf_testsupport::corpus::Corpus;
 
 use std::path::{Path, PathBuf};
@@ -26,29 +26,6 @@ fn kbtf_c(btf: &Btf) -> Vec<u8> {
     let mut out = Vec::new();
     dump::write_c(btf, &dump::COptions::default(), &mut out).expect("kbtf's C dump");
     out
-}
-
-/// The first line that differs, from both sides.
-fn first_difference(got: &[u8], want: &[u8]) -> String {
-    let mut got_lines = got.split(|&b| b == b'\n');
-    let mut want_lines = want.split(|&b| b == b'\n');
-    let mut line = 1;
-    loop {
-        match (got_lines.next(), want_lines.next()) {
-            (Some(g), Some(w)) if g == w => line += 1,
-            (None, None) => return "nowhere (equal)".into(),
-            (g, w) => {
-                let show = |l: Option<&[u8]>| {
-                    l.map_or("<end>".into(), |l| String::from_utf8_lossy(l).into_owned())
-                };
-                return format!(
-                    "at line {line}:\n kbtf:    {}\n bpftool: {}",
-                    show(g),
-                    show(w)
-                );
-            }
-        }
-    }
 }
 
 fn check(bpftool: &Bpftool, btf: &Btf, base: Option<&Path>, file: &Path) -> Result<(), String> {

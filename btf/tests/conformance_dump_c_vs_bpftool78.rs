@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use kbtf_btf::dump::{self, BpftoolVersion, COptions};
 use kbtf_btf::{Btf, Info, Kind, StrOff};
+use kbtf_testsupport::bpftool::first_difference;
 use kbtf_testsupport::chroot::{Chroot, ChrootBpftool, Suite};
 use kbtf_testsupport::corpus::Corpus;
 
@@ -37,29 +38,6 @@ fn kbtf_c(btf: &Btf, unsorted: bool) -> Vec<u8> {
     let mut out = Vec::new();
     dump::write_c(btf, &opts, &mut out).expect("kbtf's C dump");
     out
-}
-
-/// The first line that differs, from both sides.
-fn first_difference(got: &[u8], want: &[u8]) -> String {
-    let mut got_lines = got.split(|&b| b == b'\n');
-    let mut want_lines = want.split(|&b| b == b'\n');
-    let mut line = 1;
-    loop {
-        match (got_lines.next(), want_lines.next()) {
-            (Some(g), Some(w)) if g == w => line += 1,
-            (None, None) => return "nowhere (equal)".into(),
-            (g, w) => {
-                let show = |l: Option<&[u8]>| {
-                    l.map_or("<end>".into(), |l| String::from_utf8_lossy(l).into_owned())
-                };
-                return format!(
-                    "at line {line}:\n kbtf:    {}\n bpftool: {}",
-                    show(g),
-                    show(w)
-                );
-            }
-        }
-    }
 }
 
 /// What follows bpftool's `format c`.

@@ -2,7 +2,7 @@
 //! byte, the JSON as values, for the running kernel's BTF, the corpus vmlinux
 //! and every corpus module read as split BTF over it.
 
-use kbtf_testsupport::bpftool;
+use kbtf_testsupport::bpftool::{self, first_difference};
 use kbtf_testsupport::corpus;
 
 use std::path::{Path, PathBuf};
@@ -49,28 +49,6 @@ fn check(
         }
     }
     Ok(())
-}
-
-/// The first line that differs, from both sides.
-fn first_difference(got: &[u8], want: &[u8]) -> String {
-    let mut got_lines = got.split(|&b| b == b'\n');
-    let mut want_lines = want.split(|&b| b == b'\n');
-    for line in 1.. {
-        match (got_lines.next(), want_lines.next()) {
-            (Some(g), Some(w)) if g == w => continue,
-            (g, w) => {
-                let show = |l: Option<&[u8]>| {
-                    l.map_or("<end>".into(), |l| String::from_utf8_lossy(l).into_owned())
-                };
-                return format!(
-                    "at line {line}:\n kbtf:    {}\n bpftool: {}",
-                    show(g),
-                    show(w)
-                );
-            }
-        }
-    }
-    unreachable!()
 }
 
 /// Another kernel and another pahole (trixie's 6.12, pahole 1.30): a

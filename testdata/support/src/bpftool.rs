@@ -100,3 +100,27 @@ pub fn bpftool_json(bytes: &[u8]) -> Result<serde_json::Value, String> {
     }
     Ok(v)
 }
+
+/// Where kbtf's text output `got` first differs from bpftool's `want`:
+/// the line number and both lines, for a failure message.
+pub fn first_difference(got: &[u8], want: &[u8]) -> String {
+    let mut got_lines = got.split(|&b| b == b'\n');
+    let mut want_lines = want.split(|&b| b == b'\n');
+    let mut line = 1;
+    loop {
+        match (got_lines.next(), want_lines.next()) {
+            (Some(g), Some(w)) if g == w => line += 1,
+            (None, None) => return "nowhere (equal)".into(),
+            (g, w) => {
+                let show = |l: Option<&[u8]>| {
+                    l.map_or("<end>".into(), |l| String::from_utf8_lossy(l).into_owned())
+                };
+                return format!(
+                    "at line {line}:\n kbtf:    {}\n bpftool: {}",
+                    show(g),
+                    show(w)
+                );
+            }
+        }
+    }
+}
