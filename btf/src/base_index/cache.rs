@@ -4,7 +4,7 @@
 //! The file's name is the base's [`BaseKey`] (see [`BaseKey::file_name`]),
 //! so a changed vmlinux finds no index and makes its own; the old one stays
 //! until someone clears the directory. Creation writes a temporary file
-//! beside the final name, syncs it and renames it
+//! beside the final name and renames it
 //! ([`crate::atomic::write_file_atomic`]): processes creating the same index
 //! at once (`make -j`) each write a whole file, the last rename wins, and a
 //! reader sees some whole file or none. A reader checks what it maps
